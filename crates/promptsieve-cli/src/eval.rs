@@ -1,0 +1,204 @@
+//! `promptsieve eval`: recall and false-positive rate on a labelled corpus.
+//!
+//! Input is JSON lines with `text`, `label` (`injection` or `benign`) and
+//! optional `source` and `category`. A row is predicted "injection" when its
+//! report is flagged at the scanner's threshold.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::RuleArgs;
+
+#[derive(Args)]
+pub(crate) struct EvalArgs {
+    /// The labelled JSONL corpus.
+    file: PathBuf,
+    #[command(flatten)]
+    rules: RuleArgs,
+    /// Print up to this many missed injection rows per category.
+    #[arg(long, default_value_t = 0)]
+    misses: usize,
+    /// Print every false positive with the rules that fired.
+    #[arg(long)]
+    false_positives: bool,
+    /// Print the results as one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    injection: usize,
+    detected: usize,
+    benign: usize,
+    false_pos: usize,
+}
+
+impl Tally {
+    fn add(&mut self, injection: bool, flagged: bool) {
+        if injection {
+            self.injection += 1;
+            self.detected += usize::from(flagged);
+        } else {
+            self.benign += 1;
+            self.false_pos += usize::from(flagged);
+        }
+    }
+
+    fn recall(&self) -> Option<f64> {
+        (self.injection > 0).then(|| self.detected as f64 / self.injection as f64)
+    }
+
+    fn fpr(&self) -> Option<f64> {
+        (self.benign > 0).then(|| self.false_pos as f64 / self.benign as f64)
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "injection": self.injection, "detected": self.detected, "recall": self.recall(),
+            "benign": self.benign, "false_positives": self.false_pos, "fpr": self.fpr(),
+        })
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or("    -".into(), |v| format!("{:5.1}%", v * 100.0))
+}
+
+pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
+    let scanner = a.rules.scanner().map_err(|e| e.to_string())?;
+    let data = std::fs::read_to_string(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
+    let mut rows = Vec::new();
+    for (n, line) in data.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value =
+            serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", a.file.display(), n + 1))?;
+        let text =
+            v["text"].as_str().ok_or_else(|| format!("{}:{}: no \"text\"", a.file.display(), n + 1))?;
+        let injection = match v["label"].as_str() {
+            Some("injection") => true,
+            Some("benign") => false,
+            other => {
+                return Err(format!(
+                    "{}:{}: label must be injection or benign, not {other:?}",
+                    a.file.display(),
+                    n + 1
+                ));
+            }
+        };
+        let source = v["source"].as_str().unwrap_or("-").to_string();
+        let category = v["category"].as_str().unwrap_or("-").to_string();
+        rows.push((text.to_string(), injection, source, category));
+    }
+
+    let mut total = Tally::default();
+    let mut by_source: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_category: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut rule_hits: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut missed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut fps = Vec::new();
+    let bytes: usize = rows.iter().map(|r| r.0.len()).sum();
+    let started = Instant::now();
+    let reports: Vec<_> = rows.iter().map(|r| scanner.scan(&r.0)).collect();
+    let secs = started.elapsed().as_secs_f64();
+
+    for ((text, injection, source, category), report) in rows.iter().zip(&reports) {
+        total.add(*injection, report.flagged);
+        by_source.entry(source.clone()).or_default().add(*injection, report.flagged);
+        by_category.entry(category.clone()).or_default().add(*injection, report.flagged);
+        let mut seen: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for r in seen {
+            let e = rule_hits.entry(r.to_string()).or_default();
+            if *injection { e.0 += 1 } else { e.1 += 1 }
+        }
+        if *injection && !report.flagged {
+            let m = missed.entry(category.clone()).or_default();
+            if m.len() < a.misses {
+                m.push(text.chars().take(160).collect::<String>().replace('\n', " "));
+            }
+        }
+        if !*injection && report.flagged {
+            let rules: Vec<String> =
+                report.findings.iter().map(|f| format!("{}:{}", f.rule, &text[f.span.range()])).collect();
+            fps.push((
+                category.clone(),
+                rules,
+                text.chars().take(160).collect::<String>().replace('\n', " "),
+            ));
+        }
+    }
+
+    if a.json {
+        let v = json!({
+            "threshold": scanner.threshold(),
+            "rows": rows.len(),
+            "overall": total.json(),
+            "by_source": by_source.iter().map(|(k, t)| (k.clone(), t.json())).collect::<BTreeMap<_, _>>(),
+            "by_category": by_category.iter().map(|(k, t)| (k.clone(), t.json())).collect::<BTreeMap<_, _>>(),
+            "rules": rule_hits.iter().map(|(k, (i, b))| (k.clone(), json!({"injection": i, "benign": b}))).collect::<BTreeMap<_, _>>(),
+            "mb_per_s": bytes as f64 / secs / 1e6,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(0);
+    }
+
+    println!("corpus {} — {} rows, threshold {:.2}", a.file.display(), rows.len(), scanner.threshold());
+    println!(
+        "overall: recall {} ({}/{})   false-positive rate {} ({}/{})",
+        pct(total.recall()),
+        total.detected,
+        total.injection,
+        pct(total.fpr()),
+        total.false_pos,
+        total.benign
+    );
+    println!(
+        "speed: {:.1} MB in {:.3} s = {:.1} MB/s (one thread, including report building)",
+        bytes as f64 / 1e6,
+        secs,
+        bytes as f64 / secs / 1e6
+    );
+    for (title, map) in [("source", &by_source), ("category", &by_category)] {
+        println!("\nby {title}:");
+        println!("  {:<44} {:>6} {:>8} {:>6} {:>8}", title, "inj", "recall", "benign", "FPR");
+        for (k, t) in map {
+            println!(
+                "  {:<44} {:>6} {:>8} {:>6} {:>8}",
+                k,
+                t.injection,
+                pct(t.recall()),
+                t.benign,
+                pct(t.fpr())
+            );
+        }
+    }
+    println!("\nrules (rows with a finding of the rule: injection / benign):");
+    let mut rh: Vec<_> = rule_hits.iter().collect();
+    rh.sort_by(|a, b| (b.1.0 + b.1.1).cmp(&(a.1.0 + a.1.1)));
+    for (r, (i, b)) in rh {
+        println!("  {r:<44} {i:>6} {b:>6}");
+    }
+    if a.misses > 0 {
+        println!("\nmissed injection rows:");
+        for (c, texts) in &missed {
+            for t in texts {
+                println!("  [{c}] {t}");
+            }
+        }
+    }
+    if a.false_positives {
+        println!("\nfalse positives:");
+        for (c, rules, t) in &fps {
+            println!("  [{c}] {} :: {t}", rules.join(", "));
+        }
+    }
+    Ok(0)
+}

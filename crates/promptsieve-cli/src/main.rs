@@ -1,0 +1,284 @@
+//! `promptsieve`: scan, sanitize and evaluate prompts from the command line.
+//!
+//! Exit status: 0 when nothing was found, 1 when a report is flagged or holds
+//! personal data or a secret, 2 for usage errors, unreadable input and
+//! invalid rule packs.
+
+use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use promptsieve::{BuildError, Report, RulePack, Scanner, ScannerBuilder};
+
+mod eval;
+mod output;
+
+#[derive(Parser)]
+#[command(
+    name = "promptsieve",
+    version,
+    about = "Prompt-safety scanner: injection, hidden characters, personal data, secrets"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan a file or standard input and report findings.
+    Scan(ScanArgs),
+    /// Remove hidden and control characters; print the result.
+    Sanitize(InputArgs),
+    /// Validate rule packs and run their examples.
+    CheckRules(CheckArgs),
+    /// List the compiled rules.
+    Rules(RuleArgs),
+    /// Measure recall and false-positive rate on a labelled JSONL corpus.
+    Eval(eval::EvalArgs),
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct RuleArgs {
+    /// Add a rule pack (TOML); repeatable.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub(crate) rules: Vec<PathBuf>,
+    /// Leave out the embedded default packs.
+    #[arg(long)]
+    pub(crate) no_default_rules: bool,
+    /// Risk at or above which a report is flagged (default 0.5).
+    #[arg(long, value_name = "RISK")]
+    pub(crate) threshold: Option<f64>,
+}
+
+impl RuleArgs {
+    pub(crate) fn scanner(&self) -> Result<Scanner, BuildError> {
+        let packs = self.rules.iter().map(RulePack::from_file).collect::<Result<Vec<_>, _>>()?;
+        let mut b = ScannerBuilder::new();
+        b.default_packs(!self.no_default_rules);
+        if let Some(t) = self.threshold {
+            b.threshold(t);
+        }
+        b.build(packs)
+    }
+}
+
+#[derive(Args)]
+struct InputArgs {
+    /// The file to read; `-` or nothing reads standard input.
+    file: Option<PathBuf>,
+    /// Replace invalid UTF-8 with U+FFFD instead of refusing the input.
+    #[arg(long)]
+    lossy: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Jsonl,
+    Sarif,
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    rules: RuleArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Shorthand for `--format json`: one JSON report.
+    #[arg(long, conflicts_with_all = ["format", "jsonl"])]
+    json: bool,
+    /// Shorthand for `--format jsonl`: read JSON lines with a "text" field,
+    /// write one JSON report per line, in order.
+    #[arg(long, conflicts_with = "format")]
+    jsonl: bool,
+    /// Colour the text report: auto (when a terminal), always, never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Packs to check; with none, the embedded default packs.
+    files: Vec<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(a) => scan(a),
+        Command::Sanitize(a) => sanitize(a),
+        Command::CheckRules(a) => check_rules(a),
+        Command::Rules(a) => list_rules(a),
+        Command::Eval(a) => eval::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(msg) => {
+            // A closed pipe (e.g. `| head`) is not an error worth a message.
+            if !msg.contains("Broken pipe") {
+                eprintln!("promptsieve: error: {msg}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Reads the input named by `args` as UTF-8 text.
+fn read_input(args: &InputArgs) -> Result<(String, String), String> {
+    let (name, bytes) = match args.file.as_deref() {
+        None => ("<stdin>".to_string(), read_stdin()?),
+        Some(p) if p == Path::new("-") => ("<stdin>".to_string(), read_stdin()?),
+        Some(p) => (p.display().to_string(), std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) if args.lossy => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        Err(e) => {
+            return Err(format!(
+                "{name}: invalid UTF-8 at byte {} (pass --lossy to replace invalid sequences)",
+                e.utf8_error().valid_up_to()
+            ));
+        }
+    };
+    Ok((name, text))
+}
+
+fn read_stdin() -> Result<Vec<u8>, String> {
+    let mut buf = Vec::new();
+    io::stdin().read_to_end(&mut buf).map_err(|e| format!("<stdin>: {e}"))?;
+    Ok(buf)
+}
+
+fn exit_code(report: &Report) -> u8 {
+    u8::from(report.flagged || report.has_sensitive_data())
+}
+
+fn scan(a: ScanArgs) -> Result<u8, String> {
+    let scanner = a.rules.scanner().map_err(|e| e.to_string())?;
+    let format = if a.json {
+        Format::Json
+    } else if a.jsonl {
+        Format::Jsonl
+    } else {
+        a.format
+    };
+    if format == Format::Jsonl {
+        return scan_jsonl(&scanner, &a.input);
+    }
+    let (name, text) = read_input(&a.input)?;
+    let report = scanner.scan(&text);
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let res = match format {
+        Format::Json => {
+            let v = output::report_json(&report, &text);
+            writeln!(out, "{v}")
+        }
+        Format::Sarif => {
+            let v = output::sarif(&scanner, &[(name.as_str(), &text, &report)]);
+            writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
+        }
+        _ => {
+            let color = match a.color.as_str() {
+                "always" => true,
+                "never" => false,
+                _ => io::stdout().is_terminal(),
+            };
+            output::human(&mut out, &name, &text, &report, scanner.threshold(), color)
+        }
+    };
+    res.map_err(|e| e.to_string())?;
+    Ok(exit_code(&report))
+}
+
+/// Streams JSON lines: one report out per line in, in order. A line that is
+/// not a JSON object with a string "text" gets an `{"error": …}` line so the
+/// output stays aligned with the input, and the exit status becomes 2.
+fn scan_jsonl(scanner: &Scanner, input: &InputArgs) -> Result<u8, String> {
+    let reader: Box<dyn BufRead> = match input.file.as_deref() {
+        None => Box::new(io::stdin().lock()),
+        Some(p) if p == Path::new("-") => Box::new(io::stdin().lock()),
+        Some(p) => {
+            Box::new(io::BufReader::new(std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?))
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut code = 0u8;
+    let mut bad = 0usize;
+    for (n, line) in reader.split(b'\n').enumerate() {
+        let line = line.map_err(|e| e.to_string())?;
+        let line = String::from_utf8_lossy(&line);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let text =
+            serde_json::from_str::<serde_json::Value>(&line).map_err(|e| e.to_string()).and_then(|v| {
+                v.get("text")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_owned)
+                    .ok_or_else(|| "no string field \"text\"".to_string())
+            });
+        match text {
+            Ok(text) => {
+                let report = scanner.scan(&text);
+                code = code.max(exit_code(&report));
+                writeln!(out, "{}", output::report_json(&report, &text)).map_err(|e| e.to_string())?;
+            }
+            Err(e) => {
+                bad += 1;
+                eprintln!("promptsieve: line {}: {e}", n + 1);
+                writeln!(out, "{}", serde_json::json!({ "error": e, "line": n + 1 }))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(if bad > 0 { 2 } else { code })
+}
+
+fn sanitize(a: InputArgs) -> Result<u8, String> {
+    let (_, text) = read_input(&a)?;
+    let clean = Scanner::new().sanitize(&text);
+    io::stdout().write_all(clean.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(0)
+}
+
+fn check_rules(a: CheckArgs) -> Result<u8, String> {
+    let scanner = if a.files.is_empty() {
+        Scanner::new()
+    } else {
+        let packs = a
+            .files
+            .iter()
+            .map(RulePack::from_file)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        ScannerBuilder::new().default_packs(false).build(packs).map_err(|e| e.to_string())?
+    };
+    let failures = scanner.verify_examples();
+    for f in &failures {
+        eprintln!("{f}");
+    }
+    let n = scanner.rules().len();
+    if failures.is_empty() {
+        println!("{n} rules compiled; all examples hold");
+        Ok(0)
+    } else {
+        Err(format!("{} of the examples of {n} rules failed", failures.len()))
+    }
+}
+
+fn list_rules(a: RuleArgs) -> Result<u8, String> {
+    let scanner = a.scanner().map_err(|e| e.to_string())?;
+    for r in scanner.rules() {
+        println!("{:<40} {:<13} {:.2}  {}", r.id, r.category.as_str(), r.score, r.description);
+    }
+    Ok(0)
+}

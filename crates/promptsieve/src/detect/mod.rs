@@ -1,0 +1,6 @@
+//! Built-in detectors: code whose rule ids and scores come from a pack.
+
+pub(crate) mod encoded;
+pub(crate) mod invisible;
+pub(crate) mod suffix;
+pub(crate) mod validate;

@@ -1,0 +1,708 @@
+//! Rule packs compiled into automata, and the matching pass over one text.
+//!
+//! All phrase rules of all packs share one Aho-Corasick automaton over the
+//! normalised view (and a second one over the compact, letters-only view for
+//! letter-splitting). All regex rules share one `RegexSet` per view as a
+//! prefilter; only the rules the set reports (and whose keywords occur) run
+//! their own regex to find spans. Built-in detectors (hidden characters,
+//! encoded payloads, adversarial suffixes) are code whose scores and ids come
+//! from the pack.
+
+use std::collections::HashSet;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use crate::detect;
+use crate::error::BuildError;
+use crate::finding::Category;
+use crate::normalize::{self, is_word_char};
+use crate::pack::{RuleDef, RulePack, expand_phrase, phrase_to_regex};
+
+/// Shortest compact (letters-only) phrase worth matching through
+/// letter-splitting: shorter ones occur by accident inside ordinary words.
+const MIN_COMPACT_LEN: usize = 10;
+
+/// How deep decoded payloads (base64 inside hex inside …) are followed.
+pub(crate) const MAX_DEPTH: u8 = 2;
+
+/// Regex compilation limits, so one pathological rule cannot take the
+/// process's memory. The regex crate matches in linear time regardless.
+const REGEX_SIZE_LIMIT: usize = 8 << 20;
+const REGEX_DFA_LIMIT: usize = 8 << 20;
+
+/// A rule after validation.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub(crate) id: String,
+    pub(crate) pack: String,
+    pub(crate) description: String,
+    pub(crate) category: Category,
+    pub(crate) entity: Option<String>,
+    pub(crate) score: f64,
+    pub(crate) validate: Option<Validator>,
+    pub(crate) context: Vec<String>,
+    pub(crate) context_window: usize,
+    pub(crate) context_boost: f64,
+    pub(crate) allow: HashSet<String>,
+    pub(crate) examples_match: Vec<String>,
+    pub(crate) examples_no_match: Vec<String>,
+}
+
+/// The closed set of built-in detectors a pack can enable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Builtin {
+    InvisibleTag,
+    InvisibleBidi,
+    InvisibleVariation,
+    InvisibleControl,
+    InvisibleZeroWidth,
+    EncodedBase64,
+    EncodedHex,
+    EncodedRot13,
+    AdversarialSuffix,
+}
+
+impl Builtin {
+    const ALL: [(&'static str, Builtin); 9] = [
+        ("invisible-tag", Builtin::InvisibleTag),
+        ("invisible-bidi", Builtin::InvisibleBidi),
+        ("invisible-variation", Builtin::InvisibleVariation),
+        ("invisible-control", Builtin::InvisibleControl),
+        ("invisible-zero-width", Builtin::InvisibleZeroWidth),
+        ("encoded-base64", Builtin::EncodedBase64),
+        ("encoded-hex", Builtin::EncodedHex),
+        ("encoded-rot13", Builtin::EncodedRot13),
+        ("adversarial-suffix", Builtin::AdversarialSuffix),
+    ];
+
+    fn parse(s: &str) -> Option<Builtin> {
+        Builtin::ALL.iter().find(|(n, _)| *n == s).map(|(_, b)| *b)
+    }
+}
+
+/// The closed set of validators a pattern rule can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Validator {
+    Luhn,
+    Iban,
+}
+
+impl Validator {
+    fn parse(s: &str) -> Option<Validator> {
+        match s {
+            "luhn" => Some(Validator::Luhn),
+            "iban" => Some(Validator::Iban),
+            _ => None,
+        }
+    }
+
+    fn check(self, s: &str) -> bool {
+        match self {
+            Validator::Luhn => detect::validate::luhn(s),
+            Validator::Iban => detect::validate::iban(s),
+        }
+    }
+}
+
+/// Which text a regex runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ViewKind {
+    Normalized,
+    Raw,
+}
+
+#[derive(Debug)]
+struct PhraseInfo {
+    rule: u32,
+    /// Whether the start/end must sit on a word boundary.
+    bound_start: bool,
+    bound_end: bool,
+}
+
+/// A phrase with too many variants for the literal automaton, as a regex.
+#[derive(Debug)]
+struct PhraseRegex {
+    rule: u32,
+    re: Regex,
+    word_boundary: bool,
+    split: bool,
+}
+
+#[derive(Debug)]
+struct RegexRule {
+    rule: u32,
+    re: Regex,
+    /// Keyword pattern ids that enable this rule; empty = always run.
+    gated: bool,
+}
+
+#[derive(Debug, Default)]
+struct RegexGroup {
+    /// Prefilter over the rules without keywords.
+    set: Option<RegexSet>,
+    /// For each pattern of `set`, its index in `rules`.
+    set_rules: Vec<usize>,
+    rules: Vec<RegexRule>,
+}
+
+/// A raw hit, with its span already in original-text bytes.
+#[derive(Clone, Debug)]
+pub(crate) struct Hit {
+    pub(crate) rule: u32,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) score: f64,
+    pub(crate) detail: Option<String>,
+}
+
+/// Every pack compiled together.
+#[derive(Debug)]
+pub(crate) struct Engine {
+    pub(crate) rules: Vec<Rule>,
+    phrases: Option<AhoCorasick>,
+    phrase_info: Vec<PhraseInfo>,
+    compact: Option<AhoCorasick>,
+    compact_rule: Vec<u32>,
+    phrase_regex: Vec<PhraseRegex>,
+    keywords: Option<AhoCorasick>,
+    /// For each keyword pattern: the regex rule indices (into the group's
+    /// `rules`) it enables, as `(raw_view, index)`.
+    keyword_targets: Vec<Vec<(ViewKind, usize)>>,
+    normalized: RegexGroup,
+    raw: RegexGroup,
+    builtins: Vec<(Builtin, u32)>,
+}
+
+/// Options that shape compilation.
+pub(crate) struct CompileOptions<'a> {
+    pub(crate) categories: Option<&'a [Category]>,
+    pub(crate) disabled: &'a HashSet<String>,
+}
+
+fn kebab(id: &str) -> bool {
+    !id.is_empty()
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+}
+
+impl Engine {
+    pub(crate) fn compile(packs: &[RulePack], opts: &CompileOptions<'_>) -> Result<Engine, BuildError> {
+        let mut rules = Vec::new();
+        let mut ids: HashSet<&str> = HashSet::new();
+        let mut phrase_pats: Vec<String> = Vec::new();
+        let mut phrase_info = Vec::new();
+        let mut compact_pats: Vec<String> = Vec::new();
+        let mut compact_rule = Vec::new();
+        let mut keyword_pats: Vec<String> = Vec::new();
+        let mut keyword_targets: Vec<Vec<(ViewKind, usize)>> = Vec::new();
+        let mut regex_src: [Vec<(u32, Regex, String, bool)>; 2] = [Vec::new(), Vec::new()];
+        let mut builtins = Vec::new();
+        let mut phrase_regex: Vec<PhraseRegex> = Vec::new();
+
+        for pack in packs {
+            for def in &pack.rules {
+                let err = |reason: String| BuildError::for_rule(&pack.name, &def.id, reason);
+                if !kebab(&def.id) {
+                    return Err(err("id must be kebab-case: lower-case letters, digits and '-'".into()));
+                }
+                if !ids.insert(def.id.as_str()) {
+                    return Err(err("duplicate rule id".into()));
+                }
+                let category = Category::parse(&def.category).ok_or_else(|| {
+                    err(format!(
+                        "unknown category {:?} (expected one of injection, invisible, exfiltration, pii, secret)",
+                        def.category
+                    ))
+                })?;
+                validate_def(def).map_err(err)?;
+                if opts.disabled.contains(&def.id)
+                    || opts.categories.is_some_and(|cs| !cs.contains(&category))
+                {
+                    continue;
+                }
+                let idx = rules.len() as u32;
+                if let Some(phrases) = &def.phrases {
+                    let word_boundary = def.word_boundary.unwrap_or(true);
+                    let split = def.split.unwrap_or(category == Category::Injection);
+                    let mut n = 0;
+                    for raw in phrases {
+                        let Some(variants) = expand_phrase(raw).map_err(&err)? else {
+                            // Too many variants for the literal automaton: the
+                            // same phrase as one regex (see `phrase_to_regex`).
+                            let src = phrase_to_regex(raw, |s| normalize::view(s).text.to_ascii_lowercase())
+                                .map_err(&err)?;
+                            let re = RegexBuilder::new(&src)
+                                .case_insensitive(true)
+                                .size_limit(REGEX_SIZE_LIMIT)
+                                .dfa_size_limit(REGEX_DFA_LIMIT)
+                                .build()
+                                .map_err(|e| err(format!("phrase {raw:?} does not compile: {e}")))?;
+                            phrase_regex.push(PhraseRegex { rule: idx, re, word_boundary, split });
+                            n += 1;
+                            continue;
+                        };
+                        for variant in variants {
+                            let norm = normalize::normalize_phrase(&variant);
+                            if norm.is_empty() {
+                                continue;
+                            }
+                            let first = norm.chars().next().unwrap_or(' ');
+                            let last = norm.chars().next_back().unwrap_or(' ');
+                            if split {
+                                let c: String = norm.chars().filter(|c| c.is_alphanumeric()).collect();
+                                if c.len() >= MIN_COMPACT_LEN {
+                                    compact_pats.push(c);
+                                    compact_rule.push(idx);
+                                }
+                            }
+                            phrase_pats.push(norm);
+                            phrase_info.push(PhraseInfo {
+                                rule: idx,
+                                bound_start: word_boundary && is_word_char(first),
+                                bound_end: word_boundary && is_word_char(last),
+                            });
+                            n += 1;
+                        }
+                    }
+                    if n == 0 {
+                        return Err(err("phrase list is empty".into()));
+                    }
+                } else if let Some(re) = &def.regex {
+                    let view = match def.view.as_deref() {
+                        None | Some("normalized") => ViewKind::Normalized,
+                        Some("raw") => ViewKind::Raw,
+                        Some(v) => {
+                            return Err(err(format!(
+                                "unknown view {v:?} (expected \"normalized\" or \"raw\")"
+                            )));
+                        }
+                    };
+                    let ci = !def.case_sensitive.unwrap_or(false);
+                    let re = &ascii_boundaries(re);
+                    let compiled = RegexBuilder::new(re)
+                        .case_insensitive(ci)
+                        .size_limit(REGEX_SIZE_LIMIT)
+                        .dfa_size_limit(REGEX_DFA_LIMIT)
+                        .build()
+                        .map_err(|e| err(format!("invalid regex: {e}")))?;
+                    if compiled.find("").is_some_and(|m| m.is_empty()) || compiled.is_match("") {
+                        return Err(err("regex matches the empty string".into()));
+                    }
+                    let slot = view as usize;
+                    let local = regex_src[slot].len();
+                    let gated = def.keywords.as_ref().is_some_and(|k| !k.is_empty());
+                    if let Some(kws) = &def.keywords {
+                        for kw in kws {
+                            let norm = normalize::normalize_phrase(kw);
+                            if norm.is_empty() {
+                                return Err(err("empty keyword".into()));
+                            }
+                            keyword_pats.push(norm);
+                            keyword_targets.push(vec![(view, local)]);
+                        }
+                    }
+                    let set_src = if ci { format!("(?i:{re})") } else { format!("(?:{re})") };
+                    regex_src[slot].push((idx, compiled, set_src, gated));
+                } else if let Some(name) = &def.builtin {
+                    let b = Builtin::parse(name).ok_or_else(|| {
+                        let known: Vec<&str> = Builtin::ALL.iter().map(|(n, _)| *n).collect();
+                        err(format!("unknown builtin {name:?} (expected one of {})", known.join(", ")))
+                    })?;
+                    builtins.push((b, idx));
+                }
+                let validate = match &def.validate {
+                    None => None,
+                    Some(v) => Some(
+                        Validator::parse(v)
+                            .ok_or_else(|| err(format!("unknown validator {v:?} (expected luhn or iban)")))?,
+                    ),
+                };
+                rules.push(Rule {
+                    id: def.id.clone(),
+                    pack: pack.name.clone(),
+                    description: def.description.clone(),
+                    category,
+                    entity: def.entity.clone(),
+                    score: def.score,
+                    validate,
+                    context: def.context.iter().flatten().map(|c| normalize::normalize_phrase(c)).collect(),
+                    context_window: def.context_window.unwrap_or(64),
+                    context_boost: def.context_boost.unwrap_or(0.0),
+                    allow: def.allow.iter().flatten().map(|a| normalize::normalize_phrase(a)).collect(),
+                    examples_match: def.examples.matches.clone(),
+                    examples_no_match: def.examples.no_match.clone(),
+                });
+            }
+        }
+
+        let ac = |pats: &[String], kind: MatchKind| -> Result<Option<AhoCorasick>, BuildError> {
+            if pats.is_empty() {
+                return Ok(None);
+            }
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(kind)
+                .build(pats)
+                .map(Some)
+                .map_err(|e| BuildError::config(format!("cannot build phrase automaton: {e}")))
+        };
+        let group = |src: Vec<(u32, Regex, String, bool)>| -> Result<RegexGroup, BuildError> {
+            // The set prefilters the rules that have no keywords: one pass
+            // says which of them match at all. Keyword-gated rules skip the
+            // set and run only when a keyword occurs. The set cannot carry
+            // per-pattern flags, so each source already has its `(?i:…)`.
+            let ungated: Vec<usize> = (0..src.len()).filter(|&i| !src[i].3).collect();
+            let set = if ungated.is_empty() {
+                None
+            } else {
+                Some(
+                    RegexSetBuilder::new(ungated.iter().map(|&i| &src[i].2))
+                        .size_limit(REGEX_SIZE_LIMIT * 4)
+                        .dfa_size_limit(REGEX_DFA_LIMIT * 4)
+                        .build()
+                        .map_err(|e| BuildError::config(format!("cannot build the regex set: {e}")))?,
+                )
+            };
+            let rules = src.into_iter().map(|(rule, re, _, gated)| RegexRule { rule, re, gated }).collect();
+            Ok(RegexGroup { set, set_rules: ungated, rules })
+        };
+        let [norm_src, raw_src] = regex_src;
+        Ok(Engine {
+            phrase_regex,
+            phrases: ac(&phrase_pats, MatchKind::Standard)?,
+            phrase_info,
+            compact: ac(&compact_pats, MatchKind::Standard)?,
+            compact_rule,
+            keywords: ac(&keyword_pats, MatchKind::Standard)?,
+            keyword_targets,
+            normalized: group(norm_src)?,
+            raw: group(raw_src)?,
+            builtins,
+            rules,
+        })
+    }
+
+    fn builtin(&self, b: Builtin) -> Option<u32> {
+        self.builtins.iter().find(|(x, _)| *x == b).map(|(_, i)| *i)
+    }
+
+    /// Runs every matcher over `text`, appending hits with original spans.
+    pub(crate) fn scan(&self, text: &str, depth: u8, hits: &mut Vec<Hit>) {
+        let view = normalize::view(text);
+        let v = view.text.as_ref();
+        let mut vhits: Vec<Hit> = Vec::new();
+
+        // Phrases on the view.
+        if let Some(ac) = &self.phrases {
+            for m in ac.find_overlapping_iter(v) {
+                let info = &self.phrase_info[m.pattern().as_usize()];
+                if info.bound_start && prev_is_word(v, m.start()) {
+                    continue;
+                }
+                if info.bound_end && next_is_word(v, m.end()) {
+                    continue;
+                }
+                vhits.push(Hit { rule: info.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
+            }
+        }
+
+        // Each phrase regex starts with literal alternatives, so the regex
+        // crate's own literal prefilter skips most of the text.
+        for p in &self.phrase_regex {
+            {
+                for m in p.re.find_iter(v) {
+                    if p.word_boundary && !on_word_boundaries(v, m.start(), m.end()) {
+                        continue;
+                    }
+                    vhits.push(Hit {
+                        rule: p.rule,
+                        start: m.start(),
+                        end: m.end(),
+                        score: 0.0,
+                        detail: None,
+                    });
+                }
+            }
+        }
+
+        // Phrases through letter-splitting, on the compact view.
+        if self.compact.is_some() || self.phrase_regex.iter().any(|p| p.split) {
+            let compact = normalize::compact(v);
+            let normal: Vec<(u32, usize, usize)> = vhits.iter().map(|h| (h.rule, h.start, h.end)).collect();
+            let mut found: Vec<(u32, usize, usize)> = Vec::new();
+            if let Some(ac) = &self.compact {
+                for m in ac.find_overlapping_iter(&compact.text) {
+                    found.push((self.compact_rule[m.pattern().as_usize()], m.start(), m.end()));
+                }
+            }
+            for p in self.phrase_regex.iter().filter(|p| p.split) {
+                found.extend(p.re.find_iter(&compact.text).map(|m| (p.rule, m.start(), m.end())));
+            }
+            for (rule, cs, ce) in found {
+                if ce - cs < MIN_COMPACT_LEN {
+                    continue;
+                }
+                let (s, e) = compact.map.span(cs, ce);
+                // Whole words only, and only what the plain matcher missed.
+                if prev_is_word(v, s) || next_is_word(v, e) {
+                    continue;
+                }
+                if normal.iter().any(|&(r, a, b)| r == rule && a < e && s < b) {
+                    continue;
+                }
+                vhits.push(Hit { rule, start: s, end: e, score: 0.0, detail: Some("letter-split".into()) });
+            }
+        }
+
+        // Regex rules: keywords gate, the set prefilters, then each rule finds spans.
+        let mut enabled_norm = vec![false; self.normalized.rules.len()];
+        let mut enabled_raw = vec![false; self.raw.rules.len()];
+        if let Some(kw) = &self.keywords {
+            for m in kw.find_overlapping_iter(v) {
+                for &(kind, i) in &self.keyword_targets[m.pattern().as_usize()] {
+                    match kind {
+                        ViewKind::Normalized => enabled_norm[i] = true,
+                        ViewKind::Raw => enabled_raw[i] = true,
+                    }
+                }
+            }
+        }
+        self.run_regexes(&self.normalized, v, &enabled_norm, &mut vhits);
+
+        // Map view hits back to the original text.
+        for mut h in vhits {
+            let (s, e) = view.map.span(h.start, h.end);
+            let matched = &v[h.start..h.end];
+            if !self.accept(h.rule, matched, v, h.start, h.end, &mut h.score) {
+                continue;
+            }
+            hits.push(Hit { start: s, end: e, ..h });
+        }
+
+        // Raw-view regexes: spans are already original.
+        let mut raw_hits = Vec::new();
+        self.run_regexes(&self.raw, text, &enabled_raw, &mut raw_hits);
+        for mut h in raw_hits {
+            if self.accept(h.rule, &text[h.start..h.end], text, h.start, h.end, &mut h.score) {
+                hits.push(h);
+            }
+        }
+
+        // Built-in detectors.
+        let hidden = [
+            Builtin::InvisibleTag,
+            Builtin::InvisibleBidi,
+            Builtin::InvisibleVariation,
+            Builtin::InvisibleControl,
+            Builtin::InvisibleZeroWidth,
+        ]
+        .map(|b| self.builtin(b).map(|i| (i, self.rules[i as usize].score)));
+        if hidden.iter().any(Option::is_some)
+            && !text.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t' || b == b'\r')
+        {
+            detect::invisible::scan(text, &hidden, hits);
+        }
+        if depth < MAX_DEPTH {
+            for (b, enc) in [
+                (Builtin::EncodedBase64, detect::encoded::Encoding::Base64),
+                (Builtin::EncodedHex, detect::encoded::Encoding::Hex),
+            ] {
+                if let Some(rule) = self.builtin(b) {
+                    detect::encoded::scan(self, v, &view.map, enc, rule, depth, hits);
+                }
+            }
+            if let Some(rule) = self.builtin(Builtin::EncodedRot13) {
+                detect::encoded::scan_rot13(self, v, &view.map, rule, hits);
+            }
+        }
+        if let Some(rule) = self.builtin(Builtin::AdversarialSuffix) {
+            detect::suffix::scan(text, rule, self.rules[rule as usize].score, hits);
+        }
+    }
+
+    /// Phrase-automaton hits on an arbitrary text (used for ROT13), in that
+    /// text's offsets, with boundaries checked.
+    pub(crate) fn phrase_hits(&self, t: &str) -> Vec<(u32, usize, usize)> {
+        let mut out = Vec::new();
+        if let Some(ac) = &self.phrases {
+            for m in ac.find_overlapping_iter(t) {
+                let info = &self.phrase_info[m.pattern().as_usize()];
+                if (info.bound_start && prev_is_word(t, m.start()))
+                    || (info.bound_end && next_is_word(t, m.end()))
+                {
+                    continue;
+                }
+                out.push((info.rule, m.start(), m.end()));
+            }
+        }
+        out
+    }
+
+    fn run_regexes(&self, group: &RegexGroup, t: &str, enabled: &[bool], out: &mut Vec<Hit>) {
+        let mut run = |r: &RegexRule| {
+            for m in r.re.find_iter(t) {
+                if !m.is_empty() {
+                    out.push(Hit { rule: r.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
+                }
+            }
+        };
+        for (r, _) in group.rules.iter().zip(enabled).filter(|(r, en)| r.gated && **en) {
+            run(r);
+        }
+        if let Some(set) = &group.set {
+            for i in set.matches(t).iter() {
+                run(&group.rules[group.set_rules[i]]);
+            }
+        }
+    }
+
+    /// Applies the validator, allow list and context words; sets the score.
+    fn accept(&self, rule: u32, matched: &str, hay: &str, start: usize, end: usize, score: &mut f64) -> bool {
+        let r = &self.rules[rule as usize];
+        if let Some(v) = r.validate
+            && !v.check(matched)
+        {
+            return false;
+        }
+        if !r.allow.is_empty() && r.allow.contains(&matched.trim().to_ascii_lowercase()) {
+            return false;
+        }
+        *score = r.score;
+        if !r.context.is_empty() && r.context_boost != 0.0 {
+            let lo = floor_boundary(hay, start.saturating_sub(r.context_window));
+            let hi = ceil_boundary(hay, (end + r.context_window).min(hay.len()));
+            let window = hay[lo..hi].to_ascii_lowercase();
+            if r.context.iter().any(|c| window.contains(c.as_str())) {
+                *score = (*score + r.context_boost).clamp(0.0, 1.0);
+            }
+        }
+        true
+    }
+}
+
+/// Rewrites `\b` and `\B` outside character classes as ASCII word
+/// boundaries. The view already folds non-ASCII letters, and a Unicode word
+/// boundary makes the regex crate's lazy DFA give up on non-ASCII input and
+/// fall back to a matcher that is one to two orders of magnitude slower.
+pub(crate) fn ascii_boundaries(re: &str) -> String {
+    let mut out = String::with_capacity(re.len() + 16);
+    let mut chars = re.chars().peekable();
+    let mut class = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(b @ ('b' | 'B')) if class == 0 => {
+                    out.push_str("(?-u:\\");
+                    out.push(b);
+                    out.push(')');
+                }
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            },
+            '[' => {
+                class += 1;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal, not the end.
+                if chars.peek() == Some(&'^') {
+                    out.push(chars.next().unwrap_or('^'));
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(chars.next().unwrap_or(']'));
+                }
+            }
+            ']' if class > 0 => {
+                class -= 1;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Checks one rule definition beyond what the schema enforces.
+fn validate_def(def: &RuleDef) -> Result<(), String> {
+    if !(0.0..=1.0).contains(&def.score) {
+        return Err(format!("score {} is outside 0..=1", def.score));
+    }
+    if def.description.trim().is_empty() {
+        return Err("description is empty".into());
+    }
+    let kinds = [def.phrases.is_some(), def.regex.is_some(), def.builtin.is_some()];
+    match kinds.iter().filter(|&&k| k).count() {
+        0 => return Err("needs one of `phrases`, `regex` or `builtin`".into()),
+        1 => {}
+        _ => return Err("give only one of `phrases`, `regex` or `builtin`".into()),
+    }
+    if let Some(p) = &def.phrases
+        && (p.is_empty() || p.iter().all(|s| s.trim().is_empty()))
+    {
+        return Err("phrase list is empty".into());
+    }
+    if def.regex.is_none() && (def.keywords.is_some() || def.view.is_some() || def.case_sensitive.is_some()) {
+        return Err("`keywords`, `view` and `case_sensitive` apply to regex rules only".into());
+    }
+    if def.phrases.is_none() && (def.word_boundary.is_some() || def.split.is_some()) {
+        return Err("`word_boundary` and `split` apply to phrase rules only".into());
+    }
+    if let Some(b) = def.context_boost
+        && !(-1.0..=1.0).contains(&b)
+    {
+        return Err(format!("context_boost {b} is outside -1..=1"));
+    }
+    if let Some(e) = &def.entity
+        && (e.is_empty() || !e.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
+    {
+        return Err(format!("entity {e:?} must be UPPER_SNAKE_CASE"));
+    }
+    Ok(())
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Whether a match `[s, e)` does not cut a word at either end: an edge that
+/// is a word character must not touch another word character.
+fn on_word_boundaries(t: &str, s: usize, e: usize) -> bool {
+    let first = t[s..e].chars().next().is_some_and(is_word_char);
+    let last = t[s..e].chars().next_back().is_some_and(is_word_char);
+    !(first && prev_is_word(t, s)) && !(last && next_is_word(t, e))
+}
+
+/// Whether the character before byte `i` is a word character.
+pub(crate) fn prev_is_word(s: &str, i: usize) -> bool {
+    s[..i].chars().next_back().is_some_and(is_word_char)
+}
+
+/// Whether the character at byte `i` is a word character.
+pub(crate) fn next_is_word(s: &str, i: usize) -> bool {
+    s[i..].chars().next().is_some_and(is_word_char)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundaries_become_ascii() {
+        assert_eq!(ascii_boundaries(r"\bfoo\B"), r"(?-u:\bfoo)(?-u:\B)".replace("foo)", ")foo"));
+        assert_eq!(ascii_boundaries(r"[\b]\\b"), r"[\b]\\b");
+        assert_eq!(ascii_boundaries(r"[]\b]x\b"), r"[]\b]x(?-u:\b)");
+    }
+}

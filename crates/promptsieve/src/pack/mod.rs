@@ -1,0 +1,211 @@
+//! Rule packs: the TOML schema, loading and the embedded default packs.
+//!
+//! The schema is documented for users in `rules/README.md`; this module is
+//! its single source of truth (unknown keys are refused so a typo such as
+//! `word_boundry` is an error rather than a silently ignored option).
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::BuildError;
+
+mod expand;
+
+pub(crate) use expand::{expand_phrase, phrase_to_regex};
+
+/// The default packs, embedded at compile time: `(name, TOML source)`.
+const DEFAULT_PACKS: &[(&str, &str)] = &[
+    ("injection", include_str!("../../../../rules/packs/injection.toml")),
+    ("hidden", include_str!("../../../../rules/packs/hidden.toml")),
+];
+
+/// A parsed rule pack, ready to be compiled into a [`Scanner`](crate::Scanner).
+///
+/// Parsing checks the TOML syntax and the schema; the rules themselves
+/// (regex syntax, duplicate ids, scores, …) are checked when the scanner is
+/// built, so every error names the pack and the rule.
+///
+/// # Example
+///
+/// ```
+/// use promptsieve::{RulePack, ScannerBuilder};
+///
+/// let pack = RulePack::from_toml("acme", r#"
+/// [pack]
+/// name = "acme"
+///
+/// [[rule]]
+/// id = "acme-codename"
+/// category = "secret"
+/// entity = "SECRET"
+/// description = "Our internal project code name"
+/// score = 0.8
+/// phrases = ["project bluebird"]
+/// [rule.examples]
+/// match = ["the Project Bluebird launch"]
+/// no_match = ["a blue bird"]
+/// "#)?;
+/// let scanner = ScannerBuilder::new().build([pack])?;
+/// let report = scanner.scan("Status of PROJECT BLUEBIRD?");
+/// assert_eq!(report.findings[0].rule, "acme-codename");
+/// # Ok::<(), promptsieve::BuildError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct RulePack {
+    pub(crate) name: String,
+    pub(crate) rules: Vec<RuleDef>,
+}
+
+impl RulePack {
+    /// Parses a pack from TOML source. `name` identifies the pack in errors.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`BuildError`] when the TOML is malformed or does not follow
+    /// the schema (unknown keys, wrong types, missing fields).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let err = promptsieve::RulePack::from_toml("bad", "[[rule]]\nid = 'x'").unwrap_err();
+    /// assert!(err.to_string().starts_with("rule pack 'bad'"));
+    /// ```
+    pub fn from_toml(name: &str, source: &str) -> Result<RulePack, BuildError> {
+        let file: PackFile = toml::from_str(source)
+            .map_err(|e| BuildError::syntax(name, e.to_string().trim_end().to_string()))?;
+        Ok(RulePack { name: name.to_string(), rules: file.rule })
+    }
+
+    /// Reads and parses a pack file. The pack is named after the path.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`BuildError`] when the file cannot be read or parsed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(promptsieve::RulePack::from_file("/nonexistent.toml").is_err());
+    /// ```
+    pub fn from_file(path: impl AsRef<Path>) -> Result<RulePack, BuildError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let source = std::fs::read_to_string(path).map_err(|e| BuildError::io(&name, e.to_string()))?;
+        RulePack::from_toml(&name, &source)
+    }
+
+    /// The embedded default packs.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let packs = promptsieve::RulePack::defaults();
+    /// assert!(packs.iter().any(|p| p.name() == "injection"));
+    /// ```
+    pub fn defaults() -> Vec<RulePack> {
+        DEFAULT_PACKS
+            .iter()
+            .map(|(name, src)| {
+                // The default packs are tested on every build, so a parse
+                // failure here is a bug in this crate, not user input.
+                RulePack::from_toml(name, src).unwrap_or_else(|e| panic!("embedded pack is invalid: {e}"))
+            })
+            .collect()
+    }
+
+    /// The pack's name, as given to [`from_toml`](RulePack::from_toml) or the
+    /// file path.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let pack = promptsieve::RulePack::from_toml("empty", "").unwrap();
+    /// assert_eq!(pack.name(), "empty");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The ids of the pack's rules, in file order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let packs = promptsieve::RulePack::defaults();
+    /// assert!(packs.iter().flat_map(|p| p.rule_ids()).any(|id| id.starts_with("inj-")));
+    /// ```
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|r| r.id.as_str())
+    }
+}
+
+/// The file: an optional `[pack]` table and `[[rule]]` entries.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackFile {
+    #[allow(dead_code)] // Documentation for humans; the caller names the pack.
+    pack: Option<PackMeta>,
+    #[serde(default)]
+    rule: Vec<RuleDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct PackMeta {
+    name: Option<String>,
+    description: Option<String>,
+    version: Option<String>,
+}
+
+/// One `[[rule]]` as written in a pack.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RuleDef {
+    pub(crate) id: String,
+    pub(crate) category: String,
+    pub(crate) description: String,
+    pub(crate) score: f64,
+    #[serde(default)]
+    pub(crate) entity: Option<String>,
+    #[serde(default)]
+    pub(crate) phrases: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) regex: Option<String>,
+    #[serde(default)]
+    pub(crate) builtin: Option<String>,
+    #[serde(default)]
+    pub(crate) word_boundary: Option<bool>,
+    #[serde(default)]
+    pub(crate) split: Option<bool>,
+    #[serde(default)]
+    pub(crate) keywords: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) view: Option<String>,
+    #[serde(default)]
+    pub(crate) case_sensitive: Option<bool>,
+    #[serde(default)]
+    pub(crate) validate: Option<String>,
+    #[serde(default)]
+    pub(crate) context: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) context_window: Option<usize>,
+    #[serde(default)]
+    pub(crate) context_boost: Option<f64>,
+    #[serde(default)]
+    pub(crate) allow: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) examples: Examples,
+}
+
+/// Texts a rule must and must not match; run by the test suite and by
+/// `promptsieve check-rules`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Examples {
+    #[serde(default, rename = "match")]
+    pub(crate) matches: Vec<String>,
+    #[serde(default)]
+    pub(crate) no_match: Vec<String>,
+}

@@ -1,0 +1,3 @@
+//! Crate-private helpers.
+
+pub(crate) mod hidden;
