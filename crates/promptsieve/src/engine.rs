@@ -18,6 +18,7 @@ use crate::error::BuildError;
 use crate::finding::Category;
 use crate::normalize::{self, is_word_char};
 use crate::pack::{RuleDef, RulePack, expand_phrase, phrase_to_regex};
+use crate::util::hidden::{HiddenKind, hidden_kind};
 
 /// Shortest compact (letters-only) phrase worth matching through
 /// letter-splitting: shorter ones occur by accident inside ordinary words.
@@ -37,6 +38,7 @@ pub(crate) struct Rule {
     pub(crate) id: String,
     pub(crate) pack: String,
     pub(crate) description: String,
+    pub(crate) kind: &'static str,
     pub(crate) category: Category,
     pub(crate) entity: Option<String>,
     pub(crate) score: f64,
@@ -126,7 +128,8 @@ struct PhraseRegex {
     rule: u32,
     re: Regex,
     word_boundary: bool,
-    split: bool,
+    /// The letters-only form, for letter-splitting (when the rule splits).
+    compact: Option<Regex>,
 }
 
 #[derive(Debug)]
@@ -231,15 +234,22 @@ impl Engine {
                         let Some(variants) = expand_phrase(raw).map_err(&err)? else {
                             // Too many variants for the literal automaton: the
                             // same phrase as one regex (see `phrase_to_regex`).
-                            let src = phrase_to_regex(raw, |s| normalize::view(s).text.to_ascii_lowercase())
-                                .map_err(&err)?;
-                            let re = RegexBuilder::new(&src)
-                                .case_insensitive(true)
-                                .size_limit(REGEX_SIZE_LIMIT)
-                                .dfa_size_limit(REGEX_DFA_LIMIT)
-                                .build()
-                                .map_err(|e| err(format!("phrase {raw:?} does not compile: {e}")))?;
-                            phrase_regex.push(PhraseRegex { rule: idx, re, word_boundary, split });
+                            let norm = |s: &str| normalize::view(s).text.to_ascii_lowercase();
+                            let build = |src: &str| {
+                                RegexBuilder::new(src)
+                                    .case_insensitive(true)
+                                    .size_limit(REGEX_SIZE_LIMIT)
+                                    .dfa_size_limit(REGEX_DFA_LIMIT)
+                                    .build()
+                                    .map_err(|e| err(format!("phrase {raw:?} does not compile: {e}")))
+                            };
+                            let re = build(&phrase_to_regex(raw, false, norm).map_err(&err)?)?;
+                            let compact = if split && compactable(raw) {
+                                Some(build(&phrase_to_regex(raw, true, norm).map_err(&err)?)?)
+                            } else {
+                                None
+                            };
+                            phrase_regex.push(PhraseRegex { rule: idx, re, word_boundary, compact });
                             n += 1;
                             continue;
                         };
@@ -250,7 +260,7 @@ impl Engine {
                             }
                             let first = norm.chars().next().unwrap_or(' ');
                             let last = norm.chars().next_back().unwrap_or(' ');
-                            if split {
+                            if split && compactable(&norm) {
                                 let c: String = norm.chars().filter(|c| c.is_alphanumeric()).collect();
                                 if c.len() >= MIN_COMPACT_LEN {
                                     compact_pats.push(c);
@@ -323,6 +333,13 @@ impl Engine {
                     id: def.id.clone(),
                     pack: pack.name.clone(),
                     description: def.description.clone(),
+                    kind: if def.phrases.is_some() {
+                        "phrases"
+                    } else if def.regex.is_some() {
+                        "regex"
+                    } else {
+                        "builtin"
+                    },
                     category,
                     entity: def.entity.clone(),
                     score: def.score,
@@ -389,46 +406,59 @@ impl Engine {
     }
 
     /// Runs every matcher over `text`, appending hits with original spans.
+    /// Phrases, phrase regexes and normalised-view regexes over one view
+    /// text; spans in that text's offsets.
+    fn match_view(&self, v: &str, out: &mut Vec<Hit>) {
+        if let Some(ac) = &self.phrases {
+            for m in ac.find_overlapping_iter(v) {
+                let info = &self.phrase_info[m.pattern().as_usize()];
+                if (info.bound_start && prev_is_word(v, m.start()))
+                    || (info.bound_end && next_is_word(v, m.end()))
+                {
+                    continue;
+                }
+                out.push(Hit { rule: info.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
+            }
+        }
+        // Each phrase regex starts with literal alternatives, so the regex
+        // crate's own literal prefilter skips most of the text.
+        for p in &self.phrase_regex {
+            for m in p.re.find_iter(v) {
+                if p.word_boundary && !on_word_boundaries(v, m.start(), m.end()) {
+                    continue;
+                }
+                out.push(Hit { rule: p.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
+            }
+        }
+        let enabled = self.keyword_hits(v, ViewKind::Normalized, self.normalized.rules.len());
+        self.run_regexes(&self.normalized, v, &enabled, out);
+    }
+
+    /// Which regex rules of `kind` have a keyword in `v`.
+    fn keyword_hits(&self, v: &str, kind: ViewKind, n: usize) -> Vec<bool> {
+        let mut enabled = vec![false; n];
+        if let Some(kw) = &self.keywords {
+            for m in kw.find_overlapping_iter(v) {
+                for &(k, i) in &self.keyword_targets[m.pattern().as_usize()] {
+                    if k == kind {
+                        enabled[i] = true;
+                    }
+                }
+            }
+        }
+        enabled
+    }
+
+    /// Runs every matcher over `text`, appending hits with original spans.
     pub(crate) fn scan(&self, text: &str, depth: u8, hits: &mut Vec<Hit>) {
         let view = normalize::view(text);
         let v = view.text.as_ref();
         let mut vhits: Vec<Hit> = Vec::new();
+        self.match_view(v, &mut vhits);
 
-        // Phrases on the view.
-        if let Some(ac) = &self.phrases {
-            for m in ac.find_overlapping_iter(v) {
-                let info = &self.phrase_info[m.pattern().as_usize()];
-                if info.bound_start && prev_is_word(v, m.start()) {
-                    continue;
-                }
-                if info.bound_end && next_is_word(v, m.end()) {
-                    continue;
-                }
-                vhits.push(Hit { rule: info.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
-            }
-        }
-
-        // Each phrase regex starts with literal alternatives, so the regex
-        // crate's own literal prefilter skips most of the text.
-        for p in &self.phrase_regex {
-            {
-                for m in p.re.find_iter(v) {
-                    if p.word_boundary && !on_word_boundaries(v, m.start(), m.end()) {
-                        continue;
-                    }
-                    vhits.push(Hit {
-                        rule: p.rule,
-                        start: m.start(),
-                        end: m.end(),
-                        score: 0.0,
-                        detail: None,
-                    });
-                }
-            }
-        }
-
-        // Phrases through letter-splitting, on the compact view.
-        if self.compact.is_some() || self.phrase_regex.iter().any(|p| p.split) {
+        // Phrases run together or split by any separator, on the compact
+        // (letters-only) view.
+        if self.compact.is_some() || self.phrase_regex.iter().any(|p| p.compact.is_some()) {
             let compact = normalize::compact(v);
             let normal: Vec<(u32, usize, usize)> = vhits.iter().map(|h| (h.rule, h.start, h.end)).collect();
             let mut found: Vec<(u32, usize, usize)> = Vec::new();
@@ -437,8 +467,10 @@ impl Engine {
                     found.push((self.compact_rule[m.pattern().as_usize()], m.start(), m.end()));
                 }
             }
-            for p in self.phrase_regex.iter().filter(|p| p.split) {
-                found.extend(p.re.find_iter(&compact.text).map(|m| (p.rule, m.start(), m.end())));
+            for p in &self.phrase_regex {
+                if let Some(re) = &p.compact {
+                    found.extend(re.find_iter(&compact.text).map(|m| (p.rule, m.start(), m.end())));
+                }
             }
             for (rule, cs, ce) in found {
                 if ce - cs < MIN_COMPACT_LEN {
@@ -456,30 +488,44 @@ impl Engine {
             }
         }
 
-        // Regex rules: keywords gate, the set prefilters, then each rule finds spans.
-        let mut enabled_norm = vec![false; self.normalized.rules.len()];
-        let mut enabled_raw = vec![false; self.raw.rules.len()];
-        if let Some(kw) = &self.keywords {
-            for m in kw.find_overlapping_iter(v) {
-                for &(kind, i) in &self.keyword_targets[m.pattern().as_usize()] {
-                    match kind {
-                        ViewKind::Normalized => enabled_norm[i] = true,
-                        ViewKind::Raw => enabled_raw[i] = true,
-                    }
-                }
-            }
-        }
-        self.run_regexes(&self.normalized, v, &enabled_norm, &mut vhits);
-
         // Map view hits back to the original text.
+        let mut found = Vec::with_capacity(vhits.len());
         for mut h in vhits {
             let (s, e) = view.map.span(h.start, h.end);
+            let e = extend_over_marks(text, e);
             let matched = &v[h.start..h.end];
             if !self.accept(h.rule, matched, v, h.start, h.end, &mut h.score) {
                 continue;
             }
-            hits.push(Hit { start: s, end: e, ..h });
+            found.push(Hit { start: s, end: e, ..h });
         }
+
+        // Letter-split words ("i g n o r e   a l l", "ign-ore") joined back:
+        // every attack rule runs once more on the joined text, and what it
+        // finds beyond the plain pass is added.
+        if let Some(joined) = normalize::join_split_letters(text) {
+            let jview = normalize::view(&joined.text);
+            let jv = jview.text.as_ref();
+            let mut jhits = Vec::new();
+            self.match_view(jv, &mut jhits);
+            for mut h in jhits {
+                if !self.rules[h.rule as usize].category.is_attack() {
+                    continue;
+                }
+                let (js, je) = jview.map.span(h.start, h.end);
+                let (s, e) = joined.map.span(js, je);
+                let e = extend_over_marks(text, e);
+                if found.iter().any(|f| f.rule == h.rule && f.start < e && s < f.end) {
+                    continue;
+                }
+                if !self.accept(h.rule, &jv[h.start..h.end], jv, h.start, h.end, &mut h.score) {
+                    continue;
+                }
+                found.push(Hit { start: s, end: e, detail: Some("letter-split".into()), ..h });
+            }
+        }
+        hits.extend(found);
+        let enabled_raw = self.keyword_hits(v, ViewKind::Raw, self.raw.rules.len());
 
         // Raw-view regexes: spans are already original.
         let mut raw_hits = Vec::new();
@@ -522,22 +568,12 @@ impl Engine {
         }
     }
 
-    /// Phrase-automaton hits on an arbitrary text (used for ROT13), in that
-    /// text's offsets, with boundaries checked.
-    pub(crate) fn phrase_hits(&self, t: &str) -> Vec<(u32, usize, usize)> {
+    /// Hits of the view matchers on an arbitrary derived text (used for
+    /// ROT13), as `(rule, start, end)` in that text's offsets.
+    pub(crate) fn view_hits(&self, t: &str) -> Vec<(u32, usize, usize)> {
         let mut out = Vec::new();
-        if let Some(ac) = &self.phrases {
-            for m in ac.find_overlapping_iter(t) {
-                let info = &self.phrase_info[m.pattern().as_usize()];
-                if (info.bound_start && prev_is_word(t, m.start()))
-                    || (info.bound_end && next_is_word(t, m.end()))
-                {
-                    continue;
-                }
-                out.push((info.rule, m.start(), m.end()));
-            }
-        }
-        out
+        self.match_view(t, &mut out);
+        out.into_iter().map(|h| (h.rule, h.start, h.end)).collect()
     }
 
     fn run_regexes(&self, group: &RegexGroup, t: &str, enabled: &[bool], out: &mut Vec<Hit>) {
@@ -683,6 +719,33 @@ fn on_word_boundaries(t: &str, s: usize, e: usize) -> bool {
     let first = t[s..e].chars().next().is_some_and(is_word_char);
     let last = t[s..e].chars().next_back().is_some_and(is_word_char);
     !(first && prev_is_word(t, s)) && !(last && next_is_word(t, e))
+}
+
+/// Whether a phrase is worth matching in the letters-only view: words, not
+/// punctuation (`</instructions>` would reduce to one ordinary word), and
+/// more than one word unless written without spaces (CJK).
+fn compactable(phrase: &str) -> bool {
+    let visible =
+        phrase.chars().filter(|c| !c.is_whitespace() && *c != '{' && *c != '}' && *c != '|').count();
+    let alnum = phrase.chars().filter(|c| c.is_alphanumeric()).count();
+    let words = phrase.split_whitespace().count();
+    let unspaced = phrase.chars().any(crate::normalize::is_unspaced_script);
+    alnum * 10 >= visible * 8 && (words >= 2 || unspaced)
+}
+
+/// Extends a span end over the combining marks and invisible characters that
+/// follow it: the view dropped them, but they belong to the last character
+/// (a span must not cut a grapheme, and redaction must take them along).
+fn extend_over_marks(text: &str, mut e: usize) -> usize {
+    for c in text[e..].chars() {
+        let removed = unicode_normalization::char::is_combining_mark(c)
+            || matches!(hidden_kind(c), Some(k) if k != HiddenKind::Tag);
+        if !removed {
+            break;
+        }
+        e += c.len_utf8();
+    }
+    e
 }
 
 /// Whether the character before byte `i` is a word character.

@@ -298,6 +298,75 @@ pub(crate) fn view(text: &str) -> View<'_> {
     View { text: Cow::Owned(out), map }
 }
 
+/// The original text with letter-splitting undone, and the map back.
+pub(crate) struct Joined {
+    pub(crate) text: String,
+    /// Maps joined offsets to *original* offsets.
+    pub(crate) map: OffsetMap,
+}
+
+/// Separators attackers put between the letters of a word.
+fn is_split_sep(c: char) -> bool {
+    matches!(c, ' ' | '.' | '-' | '_' | '*' | '|' | '/' | '+' | '~' | '·' | '•' | ',' | '\'')
+}
+
+/// Separators that glue two halves of one word ("ign-ore", "ig_nore").
+fn is_glue_sep(c: char) -> bool {
+    matches!(c, '-' | '_' | '*' | '~' | '|' | '·' | '•')
+}
+
+/// Undoes letter-splitting in `text`: runs of two or more single letters
+/// separated by one separator each ("i g n o r e", "i.g.n.o.r.e") are joined
+/// into one word, and a glue character between two letters ("ign-ore") is
+/// dropped. Wider gaps (two spaces, a newline) stay as word breaks. Returns
+/// `None` when there is nothing to join, which is the common case.
+pub(crate) fn join_split_letters(text: &str) -> Option<Joined> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let alnum = |k: usize| chars.get(k).is_some_and(|&(_, c)| c.is_alphanumeric());
+    let single = |k: usize| alnum(k) && (k == 0 || !alnum(k - 1)) && !alnum(k + 1);
+    let mut remove = vec![false; chars.len()];
+    let mut any = false;
+    let mut k = 0;
+    while k < chars.len() {
+        if !single(k) {
+            k += 1;
+            continue;
+        }
+        // Extend a run of singletons, each one separator apart.
+        let mut end = k;
+        while end + 2 < chars.len() && is_split_sep(chars[end + 1].1) && single(end + 2) {
+            end += 2;
+        }
+        if end > k {
+            for r in (k + 1..end).step_by(2) {
+                remove[r] = true;
+            }
+            any = true;
+        }
+        k = end + 1;
+    }
+    for k in 1..chars.len().saturating_sub(1) {
+        let (prev, c, next) = (chars[k - 1].1, chars[k].1, chars[k + 1].1);
+        if is_glue_sep(c) && prev.is_alphabetic() && next.is_alphabetic() && !remove[k] {
+            remove[k] = true;
+            any = true;
+        }
+    }
+    if !any {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut map = OffsetMap::default();
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        if !remove[k] {
+            let before = out.len();
+            out.push(c);
+            map.push_linear(before, i, c.len_utf8());
+        }
+    }
+    Some(Joined { text: out, map })
+}
+
 /// A derived text of only the letters and digits of a view, for seeing
 /// through letter-splitting ("i g n o r e", "ign-ore", "i.g.n.o.r.e").
 pub(crate) struct Compact {
@@ -429,6 +498,19 @@ mod tests {
         assert_eq!(v.text, "Hello ignore all world");
         let o = orig(&t, &v, "ignore all");
         assert_eq!(o, payload);
+    }
+
+    #[test]
+    fn joins_split_letters() {
+        let t = "please i g n o r e   a l l  previous, ok?";
+        let j = join_split_letters(t).unwrap();
+        assert_eq!(j.text, "please ignore   all  previous, ok?");
+        let s = j.text.find("ignore").unwrap();
+        assert_eq!(j.map.span(s, s + 6), (7, 18));
+        assert_eq!(join_split_letters("i.g.n.o.r.e ign-ore").unwrap().text, "ignore ignore");
+        assert!(join_split_letters("a plain sentence, 2024-05-01").is_none());
+        assert!(join_split_letters("I am a big cat").is_none());
+        assert_eq!(join_split_letters("a n   A I").unwrap().text, "an   AI");
     }
 
     #[test]

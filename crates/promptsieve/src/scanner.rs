@@ -399,7 +399,10 @@ impl Scanner {
                 id: r.id.clone(),
                 pack: r.pack.clone(),
                 description: r.description.clone(),
+                kind: r.kind,
                 category: r.category,
+                examples: r.examples_match.clone(),
+                counterexamples: r.examples_no_match.clone(),
                 entity: r.entity.clone(),
                 score: r.score,
             })
@@ -605,6 +608,12 @@ pub struct RuleInfo {
     pub pack: String,
     /// What it detects, from the pack.
     pub description: String,
+    /// How it matches: `phrases`, `regex` or `builtin`.
+    pub kind: &'static str,
+    /// Texts the rule must match (`examples.match`).
+    pub examples: Vec<String>,
+    /// Texts the rule must not match (`examples.no_match`).
+    pub counterexamples: Vec<String>,
     /// Its category.
     pub category: Category,
     /// Its entity, for personal data and secrets.

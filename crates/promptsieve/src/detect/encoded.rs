@@ -203,13 +203,13 @@ pub(crate) fn scan(
     debug_assert!(depth < MAX_DEPTH);
 }
 
-/// Scans the ROT13 of the view with the phrase automaton.
+/// Scans the ROT13 of the view with the view matchers.
 pub(crate) fn scan_rot13(engine: &Engine, v: &str, map: &OffsetMap, rule: u32, hits: &mut Vec<Hit>) {
     if !v.bytes().any(|b| b.is_ascii_alphabetic()) {
         return;
     }
     let r = rot13(v);
-    for (matched, s, e) in engine.phrase_hits(&r) {
+    for (matched, s, e) in engine.view_hits(&r) {
         let m = &engine.rules[matched as usize];
         if !m.category.is_attack() {
             continue;

@@ -41,11 +41,11 @@ const THRESH: f64 = 3.0;
 const FILLER_MIN: usize = 10;
 
 const FUNCTION_WORDS: &[&str] = &[
-    "the", "a", "an", "of", "to", "and", "in", "is", "it", "that", "for", "on", "with", "as", "be", "by", "this",
-    "are", "or", "at", "from", "your", "you", "i", "we", "my", "me", "not", "but", "can", "will", "if", "what",
-    "how", "which", "when", "who", "should", "would", "could", "do", "does", "their", "they", "there", "these",
-    "those", "has", "have", "was", "were", "about", "into", "than", "then", "so", "no", "all", "any", "each",
-    "more", "most", "other", "some", "such", "only", "also", "just",
+    "the", "a", "an", "of", "to", "and", "in", "is", "it", "that", "for", "on", "with", "as", "be", "by",
+    "this", "are", "or", "at", "from", "your", "you", "i", "we", "my", "me", "not", "but", "can", "will",
+    "if", "what", "how", "which", "when", "who", "should", "would", "could", "do", "does", "their", "they",
+    "there", "these", "those", "has", "have", "was", "were", "about", "into", "than", "then", "so", "no",
+    "all", "any", "each", "more", "most", "other", "some", "such", "only", "also", "just",
 ];
 
 /// Masks for structures that legitimately carry symbols. Built once.
@@ -102,7 +102,8 @@ fn mask(text: &str) -> String {
     let mut i = 0;
     while i < lines.len() {
         if lines[i].1.trim_start_matches([' ', '\t']).starts_with("```")
-            && let Some(j) = (i + 1..lines.len()).find(|&j| lines[j].1.trim_start_matches([' ', '\t']).starts_with("```"))
+            && let Some(j) =
+                (i + 1..lines.len()).find(|&j| lines[j].1.trim_start_matches([' ', '\t']).starts_with("```"))
         {
             let (s, _) = lines[i];
             let (e0, l) = lines[j];
@@ -219,7 +220,9 @@ fn is_plain(t: &str) -> bool {
     while chars.get(i).is_some_and(char::is_ascii_lowercase) {
         i += 1;
     }
-    while chars.get(i).is_some_and(|c| "'’-".contains(*c)) && chars.get(i + 1).is_some_and(char::is_ascii_lowercase) {
+    while chars.get(i).is_some_and(|c| "'’-".contains(*c))
+        && chars.get(i + 1).is_some_and(char::is_ascii_lowercase)
+    {
         i += 2;
         while chars.get(i).is_some_and(char::is_ascii_lowercase) {
             i += 1;
@@ -244,13 +247,17 @@ fn flags(t: &str) -> Flags {
         hard += 2.0;
     }
     let mut soft = 0.0;
-    let hump = chars.windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase()) || caps_lower(&chars);
+    let hump = chars.windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+        || caps_lower(&chars);
     if hump {
         soft += 1.0;
     }
     soft += glue_runs(&chars).min(2) as f64;
     // lead: symbols (not opening quotes/brackets or markup sigils) then a letter.
-    let lead = chars.iter().take_while(|&&c| !is_word(c) && !c.is_whitespace() && !"\"'([{“‘<#@$*_`-".contains(c)).count();
+    let lead = chars
+        .iter()
+        .take_while(|&&c| !is_word(c) && !c.is_whitespace() && !"\"'([{“‘<#@$*_`-".contains(c))
+        .count();
     if lead >= 1 && chars.get(lead).is_some_and(char::is_ascii_alphabetic) {
         soft += 1.0;
     }
@@ -258,7 +265,9 @@ fn flags(t: &str) -> Flags {
     let trail = chars.iter().rev().take_while(|&&c| !is_word(c) && !c.is_whitespace()).count();
     if trail >= 1 && trail < chars.len() {
         let run = &chars[chars.len() - trail..];
-        if chars[chars.len() - trail - 1].is_ascii_alphabetic() && run.iter().any(|c| "${([<>\\^|=%~@`".contains(*c)) {
+        if chars[chars.len() - trail - 1].is_ascii_alphabetic()
+            && run.iter().any(|c| "${([<>\\^|=%~@`".contains(*c))
+        {
             soft += 1.0;
         }
     }
@@ -280,7 +289,8 @@ fn caps_lower(chars: &[char]) -> bool {
         if c.is_ascii_uppercase() {
             upper += 1;
         } else {
-            if upper >= 2 && c.is_ascii_lowercase() && chars.get(i + 1).is_some_and(char::is_ascii_lowercase) {
+            if upper >= 2 && c.is_ascii_lowercase() && chars.get(i + 1).is_some_and(char::is_ascii_lowercase)
+            {
                 return true;
             }
             upper = 0;
@@ -292,7 +302,8 @@ fn caps_lower(chars: &[char]) -> bool {
 /// Runs of symbols glued between two ASCII letters, other than the ordinary
 /// joiners (`-`, `'`, `.`, `/`, `::` is not one).
 fn glue_runs(chars: &[char]) -> usize {
-    const OK: &[&str] = &["-", "'", "’", ".", "/", "&", ":", "@", "+", "·", "–", "—", "*", "**", "_", "\\", "#"];
+    const OK: &[&str] =
+        &["-", "'", "’", ".", "/", "&", ":", "@", "+", "·", "–", "—", "*", "**", "_", "\\", "#"];
     let mut n = 0;
     let mut i = 0;
     while i < chars.len() {

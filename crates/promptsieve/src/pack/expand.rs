@@ -20,7 +20,7 @@ pub(crate) fn expand_phrase(phrase: &str) -> Result<Option<Vec<String>>, String>
         Ok(out) => out,
         Err(e) if e.is_empty() => {
             // Too many variants: still check the syntax, for a clear error.
-            phrase_to_regex(phrase, |s| s.to_string())?;
+            phrase_to_regex(phrase, false, |s| s.to_string())?;
             return Ok(None);
         }
         Err(e) => return Err(e),
@@ -34,12 +34,17 @@ pub(crate) fn expand_phrase(phrase: &str) -> Result<Option<Vec<String>>, String>
 /// Translates a phrase into an equivalent regex: groups become `(?:…)`,
 /// literal text is normalised by `norm` and escaped, and each space becomes
 /// ` *` so an empty alternative never demands two spaces (this also accepts
-/// the words run together, which is itself an evasion).
+/// the words run together, which is itself an evasion). With `compact`, only
+/// letters and digits are kept, for matching the letters-only view.
 ///
 /// # Errors
 ///
 /// Unbalanced braces.
-pub(crate) fn phrase_to_regex(phrase: &str, norm: impl Fn(&str) -> String) -> Result<String, String> {
+pub(crate) fn phrase_to_regex(
+    phrase: &str,
+    compact: bool,
+    norm: impl Fn(&str) -> String,
+) -> Result<String, String> {
     let mut out = String::new();
     let mut depth = 0usize;
     let mut lit = String::new();
@@ -47,7 +52,10 @@ pub(crate) fn phrase_to_regex(phrase: &str, norm: impl Fn(&str) -> String) -> Re
         if lit.is_empty() {
             return;
         }
-        let n = norm(lit);
+        let mut n = norm(lit);
+        if compact {
+            n.retain(|c| c.is_alphanumeric() || c == ' ');
+        }
         for (i, word) in n.split(' ').enumerate() {
             if i > 0 {
                 out.push_str(" *");
@@ -149,7 +157,9 @@ mod tests {
 
     #[test]
     fn regex_form() {
-        let re = phrase_to_regex("{ignore|forget} {all |}prior.rules", |s| s.to_lowercase()).unwrap();
+        let c = phrase_to_regex("{new|updated} instructions:", true, |s| s.to_lowercase()).unwrap();
+        assert_eq!(c, "(?:new|updated) *instructions");
+        let re = phrase_to_regex("{ignore|forget} {all |}prior.rules", false, |s| s.to_lowercase()).unwrap();
         assert_eq!(re, r"(?:ignore|forget) *(?:all *|)prior\.rules");
         let r = regex::Regex::new(&re).unwrap();
         assert!(r.is_match("forget prior.rules"));
