@@ -8,7 +8,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use std::io::Write;
+
 use clap::Args;
+
+use crate::out;
 use serde_json::{Value, json};
 
 use crate::RuleArgs;
@@ -70,6 +74,8 @@ fn pct(x: Option<f64>) -> String {
 }
 
 pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
     let scanner = a.rules.scanner().map_err(|e| e.to_string())?;
     let data = std::fs::read_to_string(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
     let mut rows = Vec::new();
@@ -146,12 +152,12 @@ pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
             "rules": rule_hits.iter().map(|(k, (i, b))| (k.clone(), json!({"injection": i, "benign": b}))).collect::<BTreeMap<_, _>>(),
             "mb_per_s": bytes as f64 / secs / 1e6,
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        out!(w, "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return Ok(0);
     }
 
-    println!("corpus {} — {} rows, threshold {:.2}", a.file.display(), rows.len(), scanner.threshold());
-    println!(
+    out!(w, "corpus {} — {} rows, threshold {:.2}", a.file.display(), rows.len(), scanner.threshold());
+    out!(w, 
         "overall: recall {} ({}/{})   false-positive rate {} ({}/{})",
         pct(total.recall()),
         total.detected,
@@ -160,17 +166,17 @@ pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
         total.false_pos,
         total.benign
     );
-    println!(
+    out!(w, 
         "speed: {:.1} MB in {:.3} s = {:.1} MB/s (one thread, including report building)",
         bytes as f64 / 1e6,
         secs,
         bytes as f64 / secs / 1e6
     );
     for (title, map) in [("source", &by_source), ("category", &by_category)] {
-        println!("\nby {title}:");
-        println!("  {:<44} {:>6} {:>8} {:>6} {:>8}", title, "inj", "recall", "benign", "FPR");
+        out!(w, "\nby {title}:");
+        out!(w, "  {:<44} {:>6} {:>8} {:>6} {:>8}", title, "inj", "recall", "benign", "FPR");
         for (k, t) in map {
-            println!(
+            out!(w, 
                 "  {:<44} {:>6} {:>8} {:>6} {:>8}",
                 k,
                 t.injection,
@@ -180,24 +186,24 @@ pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
             );
         }
     }
-    println!("\nrules (rows with a finding of the rule: injection / benign):");
+    out!(w, "\nrules (rows with a finding of the rule: injection / benign):");
     let mut rh: Vec<_> = rule_hits.iter().collect();
     rh.sort_by(|a, b| (b.1.0 + b.1.1).cmp(&(a.1.0 + a.1.1)));
     for (r, (i, b)) in rh {
-        println!("  {r:<44} {i:>6} {b:>6}");
+        out!(w, "  {r:<44} {i:>6} {b:>6}");
     }
     if a.misses > 0 {
-        println!("\nmissed injection rows:");
+        out!(w, "\nmissed injection rows:");
         for (c, texts) in &missed {
             for t in texts {
-                println!("  [{c}] {t}");
+                out!(w, "  [{c}] {t}");
             }
         }
     }
     if a.false_positives {
-        println!("\nfalse positives:");
+        out!(w, "\nfalse positives:");
         for (c, rules, t) in &fps {
-            println!("  [{c}] {} :: {t}", rules.join(", "));
+            out!(w, "  [{c}] {} :: {t}", rules.join(", "));
         }
     }
     Ok(0)

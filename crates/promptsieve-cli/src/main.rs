@@ -14,6 +14,14 @@ use promptsieve::{BuildError, Report, RulePack, Scanner, ScannerBuilder};
 mod eval;
 mod output;
 
+/// `writeln!` to `$w`, turning an I/O error (such as a closed pipe) into
+/// the command's error instead of a panic.
+#[macro_export]
+macro_rules! out {
+    ($w:expr) => { writeln!($w).map_err(|e| e.to_string())? };
+    ($w:expr, $($t:tt)*) => { writeln!($w, $($t)*).map_err(|e| e.to_string())? };
+}
+
 #[derive(Parser)]
 #[command(
     name = "promptsieve",
@@ -267,8 +275,9 @@ fn check_rules(a: CheckArgs) -> Result<u8, String> {
         eprintln!("{f}");
     }
     let n = scanner.rules().len();
+    let mut w = io::stdout().lock();
     if failures.is_empty() {
-        println!("{n} rules compiled; all examples hold");
+        out!(w, "{n} rules compiled; all examples hold");
         Ok(0)
     } else {
         Err(format!("{} of the examples of {n} rules failed", failures.len()))
@@ -277,8 +286,9 @@ fn check_rules(a: CheckArgs) -> Result<u8, String> {
 
 fn list_rules(a: RuleArgs) -> Result<u8, String> {
     let scanner = a.scanner().map_err(|e| e.to_string())?;
+    let mut w = io::stdout().lock();
     for r in scanner.rules() {
-        println!("{:<40} {:<13} {:.2}  {}", r.id, r.category.as_str(), r.score, r.description);
+        out!(w, "{:<40} {:<13} {:.2}  {}", r.id, r.category.as_str(), r.score, r.description);
     }
     Ok(0)
 }

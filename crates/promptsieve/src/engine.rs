@@ -166,7 +166,8 @@ pub(crate) struct Engine {
     phrases: Option<AhoCorasick>,
     phrase_info: Vec<PhraseInfo>,
     compact: Option<AhoCorasick>,
-    compact_rule: Vec<u32>,
+    /// Rule and word count of each compact pattern.
+    compact_rule: Vec<(u32, usize)>,
     phrase_regex: Vec<PhraseRegex>,
     keywords: Option<AhoCorasick>,
     /// For each keyword pattern: the regex rule indices (into the group's
@@ -264,7 +265,7 @@ impl Engine {
                                 let c: String = norm.chars().filter(|c| c.is_alphanumeric()).collect();
                                 if c.len() >= MIN_COMPACT_LEN {
                                     compact_pats.push(c);
-                                    compact_rule.push(idx);
+                                    compact_rule.push((idx, norm.split_whitespace().count()));
                                 }
                             }
                             phrase_pats.push(norm);
@@ -461,24 +462,25 @@ impl Engine {
         if self.compact.is_some() || self.phrase_regex.iter().any(|p| p.compact.is_some()) {
             let compact = normalize::compact(v);
             let normal: Vec<(u32, usize, usize)> = vhits.iter().map(|h| (h.rule, h.start, h.end)).collect();
-            let mut found: Vec<(u32, usize, usize)> = Vec::new();
+            let mut found: Vec<(u32, usize, usize, usize)> = Vec::new();
             if let Some(ac) = &self.compact {
                 for m in ac.find_overlapping_iter(&compact.text) {
-                    found.push((self.compact_rule[m.pattern().as_usize()], m.start(), m.end()));
+                    let (rule, words) = self.compact_rule[m.pattern().as_usize()];
+                    found.push((rule, words, m.start(), m.end()));
                 }
             }
             for p in &self.phrase_regex {
                 if let Some(re) = &p.compact {
-                    found.extend(re.find_iter(&compact.text).map(|m| (p.rule, m.start(), m.end())));
+                    found.extend(re.find_iter(&compact.text).map(|m| (p.rule, 0, m.start(), m.end())));
                 }
             }
-            for (rule, cs, ce) in found {
+            for (rule, words, cs, ce) in found {
                 if ce - cs < MIN_COMPACT_LEN {
                     continue;
                 }
                 let (s, e) = compact.map.span(cs, ce);
                 // Whole words only, and only what the plain matcher missed.
-                if prev_is_word(v, s) || next_is_word(v, e) {
+                if prev_is_word(v, s) || next_is_word(v, e) || !looks_split(&v[s..e], words) {
                     continue;
                 }
                 if normal.iter().any(|&(r, a, b)| r == rule && a < e && s < b) {
@@ -719,6 +721,17 @@ fn on_word_boundaries(t: &str, s: usize, e: usize) -> bool {
     let first = t[s..e].chars().next().is_some_and(is_word_char);
     let last = t[s..e].chars().next_back().is_some_and(is_word_char);
     !(first && prev_is_word(t, s)) && !(last && next_is_word(t, e))
+}
+
+/// Whether a region matched in the letters-only view shows letter-splitting
+/// (a one-letter token, a separator inside it, or fewer tokens than the
+/// phrase has words) rather than the phrase's words merely spaced as usual
+/// around punctuation the phrase requires. `words` is 0 when unknown.
+fn looks_split(region: &str, words: usize) -> bool {
+    let tokens: Vec<&str> = region.split(' ').collect();
+    tokens.iter().any(|t| t.chars().count() == 1 || t.chars().any(|c| !c.is_alphanumeric()))
+        || (words > 0 && tokens.len() < words)
+        || words == 0
 }
 
 /// Whether a phrase is worth matching in the letters-only view: words, not
