@@ -130,6 +130,8 @@ struct PhraseRegex {
     word_boundary: bool,
     /// The letters-only form, for letter-splitting (when the rule splits).
     compact: Option<Regex>,
+    /// A lower bound on the number of words the phrase matches.
+    words: usize,
 }
 
 #[derive(Debug)]
@@ -250,7 +252,20 @@ impl Engine {
                             } else {
                                 None
                             };
-                            phrase_regex.push(PhraseRegex { rule: idx, re, word_boundary, compact });
+                            // A lower bound on the phrase's word count: its text
+                            // outside the groups.
+                            let mut outside = String::new();
+                            let mut depth = 0usize;
+                            for c in raw.chars() {
+                                match c {
+                                    '{' => depth += 1,
+                                    '}' => depth = depth.saturating_sub(1),
+                                    _ if depth == 0 => outside.push(c),
+                                    _ => outside.push(' '),
+                                }
+                            }
+                            let words = outside.split_whitespace().count();
+                            phrase_regex.push(PhraseRegex { rule: idx, re, word_boundary, compact, words });
                             n += 1;
                             continue;
                         };
@@ -471,7 +486,7 @@ impl Engine {
             }
             for p in &self.phrase_regex {
                 if let Some(re) = &p.compact {
-                    found.extend(re.find_iter(&compact.text).map(|m| (p.rule, 0, m.start(), m.end())));
+                    found.extend(re.find_iter(&compact.text).map(|m| (p.rule, p.words, m.start(), m.end())));
                 }
             }
             for (rule, words, cs, ce) in found {
@@ -726,12 +741,11 @@ fn on_word_boundaries(t: &str, s: usize, e: usize) -> bool {
 /// Whether a region matched in the letters-only view shows letter-splitting
 /// (a one-letter token, a separator inside it, or fewer tokens than the
 /// phrase has words) rather than the phrase's words merely spaced as usual
-/// around punctuation the phrase requires. `words` is 0 when unknown.
+/// around punctuation the phrase requires. `words` is a lower bound on the
+/// phrase's word count.
 fn looks_split(region: &str, words: usize) -> bool {
     let tokens: Vec<&str> = region.split(' ').collect();
-    tokens.iter().any(|t| t.chars().count() == 1 || t.chars().any(|c| !c.is_alphanumeric()))
-        || (words > 0 && tokens.len() < words)
-        || words == 0
+    tokens.iter().any(|t| t.chars().count() == 1 || t.chars().any(|c| !c.is_alphanumeric())) || tokens.len() < words
 }
 
 /// Whether a phrase is worth matching in the letters-only view: words, not
