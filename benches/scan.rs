@@ -19,7 +19,8 @@ fn throughput(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.bench_function(name, |b| b.iter(|| scanner.scan(black_box(text))));
     }
-    let prompt = &BENIGN[..BENIGN.char_indices().map(|(i, _)| i).find(|&i| i >= 4096).unwrap_or(BENIGN.len())];
+    let prompt =
+        &BENIGN[..BENIGN.char_indices().map(|(i, _)| i).find(|&i| i >= 4096).unwrap_or(BENIGN.len())];
     g.throughput(Throughput::Bytes(prompt.len() as u64));
     g.bench_function("prompt-4k", |b| b.iter(|| scanner.scan(black_box(prompt))));
     g.finish();

@@ -157,7 +157,8 @@ pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
     }
 
     out!(w, "corpus {} — {} rows, threshold {:.2}", a.file.display(), rows.len(), scanner.threshold());
-    out!(w, 
+    out!(
+        w,
         "overall: recall {} ({}/{})   false-positive rate {} ({}/{})",
         pct(total.recall()),
         total.detected,
@@ -166,7 +167,8 @@ pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
         total.false_pos,
         total.benign
     );
-    out!(w, 
+    out!(
+        w,
         "speed: {:.1} MB in {:.3} s = {:.1} MB/s (one thread, including report building)",
         bytes as f64 / 1e6,
         secs,
@@ -176,7 +178,8 @@ pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
         out!(w, "\nby {title}:");
         out!(w, "  {:<44} {:>6} {:>8} {:>6} {:>8}", title, "inj", "recall", "benign", "FPR");
         for (k, t) in map {
-            out!(w, 
+            out!(
+                w,
                 "  {:<44} {:>6} {:>8} {:>6} {:>8}",
                 k,
                 t.injection,
@@ -188,7 +191,7 @@ pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
     }
     out!(w, "\nrules (rows with a finding of the rule: injection / benign):");
     let mut rh: Vec<_> = rule_hits.iter().collect();
-    rh.sort_by(|a, b| (b.1.0 + b.1.1).cmp(&(a.1.0 + a.1.1)));
+    rh.sort_by_key(|r| std::cmp::Reverse(r.1.0 + r.1.1));
     for (r, (i, b)) in rh {
         out!(w, "  {r:<44} {i:>6} {b:>6}");
     }

@@ -735,7 +735,7 @@ fn ceil_boundary(s: &str, mut i: usize) -> usize {
 fn on_word_boundaries(t: &str, s: usize, e: usize) -> bool {
     let first = t[s..e].chars().next().is_some_and(is_word_char);
     let last = t[s..e].chars().next_back().is_some_and(is_word_char);
-    !(first && prev_is_word(t, s)) && !(last && next_is_word(t, e))
+    !((first && prev_is_word(t, s)) || (last && next_is_word(t, e)))
 }
 
 /// Whether a region matched in the letters-only view shows letter-splitting
@@ -745,7 +745,8 @@ fn on_word_boundaries(t: &str, s: usize, e: usize) -> bool {
 /// phrase's word count.
 fn looks_split(region: &str, words: usize) -> bool {
     let tokens: Vec<&str> = region.split(' ').collect();
-    tokens.iter().any(|t| t.chars().count() == 1 || t.chars().any(|c| !c.is_alphanumeric())) || tokens.len() < words
+    tokens.iter().any(|t| t.chars().count() == 1 || t.chars().any(|c| !c.is_alphanumeric()))
+        || tokens.len() < words
 }
 
 /// Whether a phrase is worth matching in the letters-only view: words, not

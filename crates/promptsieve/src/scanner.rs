@@ -441,7 +441,7 @@ impl Scanner {
 /// Turns raw hits into sorted findings; overlapping hits of one rule merge.
 fn merge(engine: &Engine, text: &str, mut hits: Vec<Hit>) -> Vec<Finding> {
     hits.retain(|h| h.start < h.end && h.end <= text.len());
-    hits.sort_by(|a, b| (a.rule, a.start, a.end).cmp(&(b.rule, b.start, b.end)));
+    hits.sort_by_key(|h| (h.rule, h.start, h.end));
     let mut merged: Vec<Hit> = Vec::with_capacity(hits.len());
     for h in hits {
         if let Some(last) = merged.last_mut()

@@ -56,9 +56,13 @@ fn bad_packs_are_refused_with_pack_rule_and_reason() {
         assert!(err.reason().contains(reason), "{body}: {err}");
         assert!(err.to_string().starts_with("rule pack 'test-pack', rule 't-rule': "), "{err}");
     }
-    let bad_category = build_err("[[rule]]\nid = \"t-rule\"\ncategory = \"weird\"\ndescription = \"d\"\nscore = 0.5\nphrases = ['x y']");
+    let bad_category = build_err(
+        "[[rule]]\nid = \"t-rule\"\ncategory = \"weird\"\ndescription = \"d\"\nscore = 0.5\nphrases = ['x y']",
+    );
     assert!(bad_category.reason().contains("unknown category"));
-    let bad_id = build_err("[[rule]]\nid = \"Bad_Id\"\ncategory = \"pii\"\ndescription = \"d\"\nscore = 0.5\nphrases = ['x y']");
+    let bad_id = build_err(
+        "[[rule]]\nid = \"Bad_Id\"\ncategory = \"pii\"\ndescription = \"d\"\nscore = 0.5\nphrases = ['x y']",
+    );
     assert_eq!(bad_id.rule(), Some("Bad_Id"));
 }
 
@@ -160,7 +164,14 @@ fn sanitize_removes_only_hidden_characters() {
     let s = Scanner::new();
     let tags: String = "hi".chars().map(|c| char::from_u32(0xE0000 + c as u32).unwrap()).collect();
     assert_eq!(s.sanitize(&format!("ok{tags}\u{202E}!\u{1b}\u{200B}")), "ok!");
-    for keep in ["می\u{200C}خواهم", "👩\u{200D}💻", "❤\u{FE0F}", "tab\tline\nend", "Ｆｕｌｌｗｉｄｔｈ stays", "ﬁ ligature stays"] {
+    for keep in [
+        "می\u{200C}خواهم",
+        "👩\u{200D}💻",
+        "❤\u{FE0F}",
+        "tab\tline\nend",
+        "Ｆｕｌｌｗｉｄｔｈ stays",
+        "ﬁ ligature stays",
+    ] {
         assert_eq!(s.sanitize(keep), keep);
     }
     // NFC: a decomposed é becomes the composed one, which looks the same.

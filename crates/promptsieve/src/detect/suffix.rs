@@ -69,11 +69,7 @@ fn balanced(s: &str) -> bool {
     for c in s.chars() {
         match c {
             '(' | '[' | '{' => st.push(c),
-            ')' | ']' | '}' => {
-                if st.pop() != Some(opener(c)) {
-                    return false;
-                }
-            }
+            ')' | ']' | '}' if st.pop() != Some(opener(c)) => return false,
             _ => {}
         }
     }
