@@ -17,7 +17,7 @@ use crate::detect;
 use crate::error::BuildError;
 use crate::finding::Category;
 use crate::normalize::{self, is_word_char};
-use crate::pack::{RuleDef, RulePack, expand_phrase, phrase_to_regex};
+use crate::pack::{RuleDef, RulePack, expand_phrase, phrase_to_regex, required_literals};
 use crate::util::hidden::{HiddenKind, hidden_kind};
 
 /// Shortest compact (letters-only) phrase worth matching through
@@ -171,6 +171,12 @@ pub(crate) struct Engine {
     /// Rule and word count of each compact pattern.
     compact_rule: Vec<(u32, usize)>,
     phrase_regex: Vec<PhraseRegex>,
+    /// Required literals of the phrase regexes (letters and digits only),
+    /// searched in the compact view: a phrase regex runs only when one of
+    /// its literals occurs.
+    phrase_gate: Option<AhoCorasick>,
+    gate_target: Vec<usize>,
+    ungated_phrase_regex: Vec<usize>,
     keywords: Option<AhoCorasick>,
     /// For each keyword pattern: the regex rule indices (into the group's
     /// `rules`) it enables, as `(raw_view, index)`.
@@ -206,6 +212,9 @@ impl Engine {
         let mut regex_src: [Vec<(u32, Regex, String, bool)>; 2] = [Vec::new(), Vec::new()];
         let mut builtins = Vec::new();
         let mut phrase_regex: Vec<PhraseRegex> = Vec::new();
+        let mut gate_pats: Vec<String> = Vec::new();
+        let mut gate_target: Vec<usize> = Vec::new();
+        let mut ungated_phrase_regex: Vec<usize> = Vec::new();
 
         for pack in packs {
             for def in &pack.rules {
@@ -265,6 +274,21 @@ impl Engine {
                                 }
                             }
                             let words = outside.split_whitespace().count();
+                            let gate = phrase_regex.len();
+                            match required_literals(raw) {
+                                Some(lits) => {
+                                    for l in lits {
+                                        gate_pats.push(
+                                            normalize::normalize_phrase(&l)
+                                                .chars()
+                                                .filter(|c| c.is_alphanumeric())
+                                                .collect(),
+                                        );
+                                        gate_target.push(gate);
+                                    }
+                                }
+                                None => ungated_phrase_regex.push(gate),
+                            }
                             phrase_regex.push(PhraseRegex { rule: idx, re, word_boundary, compact, words });
                             n += 1;
                             continue;
@@ -403,6 +427,9 @@ impl Engine {
         };
         let [norm_src, raw_src] = regex_src;
         Ok(Engine {
+            phrase_gate: ac(&gate_pats, MatchKind::Standard)?,
+            gate_target,
+            ungated_phrase_regex,
             phrase_regex,
             phrases: ac(&phrase_pats, MatchKind::Standard)?,
             phrase_info,
@@ -424,7 +451,7 @@ impl Engine {
     /// Runs every matcher over `text`, appending hits with original spans.
     /// Phrases, phrase regexes and normalised-view regexes over one view
     /// text; spans in that text's offsets.
-    fn match_view(&self, v: &str, out: &mut Vec<Hit>) {
+    fn match_view(&self, v: &str, out: &mut Vec<Hit>) -> Option<(normalize::Compact, Vec<bool>)> {
         if let Some(ac) = &self.phrases {
             for m in ac.find_overlapping_iter(v) {
                 let info = &self.phrase_info[m.pattern().as_usize()];
@@ -436,9 +463,30 @@ impl Engine {
                 out.push(Hit { rule: info.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
             }
         }
-        // Each phrase regex starts with literal alternatives, so the regex
-        // crate's own literal prefilter skips most of the text.
-        for p in &self.phrase_regex {
+        let compact = self.phrase_regex_on(v, out);
+        let enabled = self.keyword_hits(v, ViewKind::Normalized, self.normalized.rules.len());
+        self.run_regexes(&self.normalized, v, &enabled, out);
+        compact
+    }
+
+    /// Runs the phrase regexes whose required literals occur; returns the
+    /// compact view built for the gate (reused for letter-splitting) and
+    /// which phrase regexes are enabled.
+    fn phrase_regex_on(&self, v: &str, out: &mut Vec<Hit>) -> Option<(normalize::Compact, Vec<bool>)> {
+        if self.phrase_regex.is_empty() {
+            return None;
+        }
+        let compact = normalize::compact(v);
+        let mut enabled = vec![false; self.phrase_regex.len()];
+        for &i in &self.ungated_phrase_regex {
+            enabled[i] = true;
+        }
+        if let Some(gate) = &self.phrase_gate {
+            for m in gate.find_overlapping_iter(&compact.text) {
+                enabled[self.gate_target[m.pattern().as_usize()]] = true;
+            }
+        }
+        for (p, _) in self.phrase_regex.iter().zip(&enabled).filter(|(_, e)| **e) {
             for m in p.re.find_iter(v) {
                 if p.word_boundary && !on_word_boundaries(v, m.start(), m.end()) {
                     continue;
@@ -446,8 +494,7 @@ impl Engine {
                 out.push(Hit { rule: p.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
             }
         }
-        let enabled = self.keyword_hits(v, ViewKind::Normalized, self.normalized.rules.len());
-        self.run_regexes(&self.normalized, v, &enabled, out);
+        Some((compact, enabled))
     }
 
     /// Which regex rules of `kind` have a keyword in `v`.
@@ -470,12 +517,12 @@ impl Engine {
         let view = normalize::view(text);
         let v = view.text.as_ref();
         let mut vhits: Vec<Hit> = Vec::new();
-        self.match_view(v, &mut vhits);
+        let gated = self.match_view(v, &mut vhits);
 
         // Phrases run together or split by any separator, on the compact
         // (letters-only) view.
         if self.compact.is_some() || self.phrase_regex.iter().any(|p| p.compact.is_some()) {
-            let compact = normalize::compact(v);
+            let (compact, enabled) = gated.unwrap_or_else(|| (normalize::compact(v), Vec::new()));
             let normal: Vec<(u32, usize, usize)> = vhits.iter().map(|h| (h.rule, h.start, h.end)).collect();
             let mut found: Vec<(u32, usize, usize, usize)> = Vec::new();
             if let Some(ac) = &self.compact {
@@ -484,7 +531,7 @@ impl Engine {
                     found.push((rule, words, m.start(), m.end()));
                 }
             }
-            for p in &self.phrase_regex {
+            for (p, _) in self.phrase_regex.iter().zip(&enabled).filter(|(_, e)| **e) {
                 if let Some(re) = &p.compact {
                     found.extend(re.find_iter(&compact.text).map(|m| (p.rule, p.words, m.start(), m.end())));
                 }

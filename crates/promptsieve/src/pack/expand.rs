@@ -133,9 +133,71 @@ fn sequence(phrase: &str, b: &[u8], pos: &mut usize, in_group: bool) -> Result<V
     Ok(out)
 }
 
+/// Literals of which at least one occurs (letters and digits only, lower
+/// case) in every text a phrase matches, for gating its regex: the longest
+/// word outside the groups, or else the alternatives of the group with the
+/// fewest of them. `None` when no such set is found (the regex always runs).
+pub(crate) fn required_literals(phrase: &str) -> Option<Vec<String>> {
+    let squash = |s: &str| -> String {
+        s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    };
+    // Split the top level into literal text and groups.
+    let mut outside = String::new();
+    let mut groups: Vec<String> = Vec::new();
+    let mut depth = 0usize;
+    let mut cur = String::new();
+    for c in phrase.chars() {
+        match c {
+            '{' => {
+                if depth > 0 {
+                    cur.push(c);
+                }
+                depth += 1;
+                outside.push(' ');
+            }
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    groups.push(std::mem::take(&mut cur));
+                } else {
+                    cur.push(c);
+                }
+            }
+            _ if depth == 0 => outside.push(c),
+            _ => cur.push(c),
+        }
+    }
+    if let Some(w) =
+        outside.split_whitespace().map(squash).filter(|w| w.chars().count() >= 3).max_by_key(|w| w.len())
+    {
+        return Some(vec![w]);
+    }
+    groups
+        .iter()
+        .filter_map(|g| {
+            let alts = expand_phrase(&format!("{{{g}}}")).ok()??;
+            let lits: Vec<String> = alts.iter().map(|a| squash(a)).collect();
+            (!lits.iter().any(String::is_empty)).then_some(lits)
+        })
+        .min_by_key(Vec::len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn required_literal_sets() {
+        assert_eq!(
+            required_literals("{ignore|forget} all previous {rules|x}"),
+            Some(vec!["previous".to_string()])
+        );
+        assert_eq!(
+            required_literals("{忽略|无视}{之前|以前|}的"),
+            Some(vec!["忽略".to_string(), "无视".to_string()])
+        );
+        assert_eq!(required_literals("{a|}{b|}"), None);
+    }
 
     #[test]
     fn expands_groups() {
