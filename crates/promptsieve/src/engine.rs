@@ -589,14 +589,15 @@ impl Engine {
             }
         }
         hits.extend(found);
-        let enabled_raw = self.keyword_hits(v, ViewKind::Raw, self.raw.rules.len());
-
         // Raw-view regexes: spans are already original.
-        let mut raw_hits = Vec::new();
-        self.run_regexes(&self.raw, text, &enabled_raw, &mut raw_hits);
-        for mut h in raw_hits {
-            if self.accept(h.rule, &text[h.start..h.end], text, h.start, h.end, &mut h.score) {
-                hits.push(h);
+        if !self.raw.rules.is_empty() {
+            let enabled_raw = self.keyword_hits(v, ViewKind::Raw, self.raw.rules.len());
+            let mut raw_hits = Vec::new();
+            self.run_regexes(&self.raw, text, &enabled_raw, &mut raw_hits);
+            for mut h in raw_hits {
+                if self.accept(h.rule, &text[h.start..h.end], text, h.start, h.end, &mut h.score) {
+                    hits.push(h);
+                }
             }
         }
 

@@ -209,3 +209,30 @@ fn disabling_rules_and_categories() {
     assert!(s.rules().iter().all(|r| r.category == Category::Invisible));
     assert!(ScannerBuilder::new().threshold(1.5).build([]).unwrap_err().is_config());
 }
+
+#[test]
+fn raw_view_and_case_sensitive_regexes() {
+    let p = pack(
+        r#"
+[[rule]]
+id = "t-akia"
+category = "secret"
+entity = "SECRET"
+description = "d"
+score = 0.9
+regex = '''AKIA[0-9A-Z]{16}'''
+case_sensitive = true
+keywords = ["akia"]
+view = "raw"
+[rule.examples]
+match = ["key AKIAIOSFODNN7EXAMPLE here"]
+no_match = ["key akiaiosfodnn7example here"]
+"#,
+    );
+    let s = ScannerBuilder::new().default_packs(false).build([p]).unwrap();
+    assert!(s.verify_examples().is_empty(), "{:?}", s.verify_examples());
+    let text = "é AKIAIOSFODNN7EXAMPLE";
+    let f = &s.scan(text).findings[0];
+    assert_eq!(&text[f.span.range()], "AKIAIOSFODNN7EXAMPLE");
+    assert_eq!(f.category, Category::Secret);
+}
