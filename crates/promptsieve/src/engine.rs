@@ -275,19 +275,14 @@ impl Engine {
                             }
                             let words = outside.split_whitespace().count();
                             let gate = phrase_regex.len();
-                            match required_literals(raw) {
-                                Some(lits) => {
+                            match required_literals(raw, normalize::normalize_phrase) {
+                                Some(lits) if lits.iter().all(|l| !l.is_empty()) => {
                                     for l in lits {
-                                        gate_pats.push(
-                                            normalize::normalize_phrase(&l)
-                                                .chars()
-                                                .filter(|c| c.is_alphanumeric())
-                                                .collect(),
-                                        );
+                                        gate_pats.push(l);
                                         gate_target.push(gate);
                                     }
                                 }
-                                None => ungated_phrase_regex.push(gate),
+                                _ => ungated_phrase_regex.push(gate),
                             }
                             phrase_regex.push(PhraseRegex { rule: idx, re, word_boundary, compact, words });
                             n += 1;
@@ -523,7 +518,7 @@ impl Engine {
         // (letters-only) view.
         if self.compact.is_some() || self.phrase_regex.iter().any(|p| p.compact.is_some()) {
             let (compact, enabled) = gated.unwrap_or_else(|| (normalize::compact(v), Vec::new()));
-            let normal: Vec<(u32, usize, usize)> = vhits.iter().map(|h| (h.rule, h.start, h.end)).collect();
+            let normal = Spans::new(vhits.iter().map(|h| (h.rule, h.start, h.end)));
             let mut found: Vec<(u32, usize, usize, usize)> = Vec::new();
             if let Some(ac) = &self.compact {
                 for m in ac.find_overlapping_iter(&compact.text) {
@@ -545,7 +540,7 @@ impl Engine {
                 if prev_is_word(v, s) || next_is_word(v, e) || !looks_split(&v[s..e], words) {
                     continue;
                 }
-                if normal.iter().any(|&(r, a, b)| r == rule && a < e && s < b) {
+                if normal.overlaps(rule, s, e) {
                     continue;
                 }
                 vhits.push(Hit { rule, start: s, end: e, score: 0.0, detail: Some("letter-split".into()) });
@@ -568,6 +563,7 @@ impl Engine {
         // every attack rule runs once more on the joined text, and what it
         // finds beyond the plain pass is added.
         if let Some(joined) = normalize::join_split_letters(text) {
+            let plain = Spans::new(found.iter().map(|h| (h.rule, h.start, h.end)));
             let jview = normalize::view(&joined.text);
             let jv = jview.text.as_ref();
             let mut jhits = Vec::new();
@@ -579,7 +575,7 @@ impl Engine {
                 let (js, je) = jview.map.span(h.start, h.end);
                 let (s, e) = joined.map.span(js, je);
                 let e = extend_over_marks(text, e);
-                if found.iter().any(|f| f.rule == h.rule && f.start < e && s < f.end) {
+                if plain.overlaps(h.rule, s, e) {
                     continue;
                 }
                 if !self.accept(h.rule, &jv[h.start..h.end], jv, h.start, h.end, &mut h.score) {
@@ -786,6 +782,33 @@ fn on_word_boundaries(t: &str, s: usize, e: usize) -> bool {
     !((first && prev_is_word(t, s)) || (last && next_is_word(t, e)))
 }
 
+/// Spans of hits, merged per rule into sorted disjoint intervals, for
+/// "did the plain pass already find this rule here?" in logarithmic time
+/// (a linear search per hit would make hostile inputs quadratic).
+struct Spans(Vec<(u32, usize, usize)>);
+
+impl Spans {
+    fn new(it: impl Iterator<Item = (u32, usize, usize)>) -> Spans {
+        let mut v: Vec<(u32, usize, usize)> = it.collect();
+        v.sort_unstable();
+        let mut merged: Vec<(u32, usize, usize)> = Vec::with_capacity(v.len());
+        for (r, s, e) in v {
+            match merged.last_mut() {
+                Some(last) if last.0 == r && s <= last.2 => last.2 = last.2.max(e),
+                _ => merged.push((r, s, e)),
+            }
+        }
+        Spans(merged)
+    }
+
+    fn overlaps(&self, rule: u32, s: usize, e: usize) -> bool {
+        // The last interval of `rule` starting before `e` is the only one
+        // that can reach past `s`.
+        let i = self.0.partition_point(|&(r, a, _)| (r, a) < (rule, e));
+        i > 0 && self.0[i - 1].0 == rule && self.0[i - 1].2 > s
+    }
+}
+
 /// Whether a region matched in the letters-only view shows letter-splitting
 /// (a one-letter token, a separator inside it, or fewer tokens than the
 /// phrase has words) rather than the phrase's words merely spaced as usual
@@ -837,6 +860,16 @@ pub(crate) fn next_is_word(s: &str, i: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn span_index() {
+        let sp = Spans::new([(1, 0, 5), (1, 3, 9), (2, 10, 12), (1, 20, 22)].into_iter());
+        assert!(sp.overlaps(1, 8, 10));
+        assert!(!sp.overlaps(1, 9, 20));
+        assert!(sp.overlaps(1, 21, 30));
+        assert!(!sp.overlaps(2, 0, 10));
+        assert!(sp.overlaps(2, 11, 11 + 1));
+    }
 
     #[test]
     fn boundaries_become_ascii() {

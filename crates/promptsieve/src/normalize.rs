@@ -194,7 +194,11 @@ fn push_folded(out: &mut String, c: char) {
     }
     decompose_compatible(c, |d| {
         if d.is_ascii() {
-            out.push(d);
+            // Spacing accents (´ ¨ ¯, U+FE70..) decompose to a space: keep
+            // the view's single spaces.
+            if d != ' ' || !out.ends_with(' ') {
+                out.push(d);
+            }
             return;
         }
         for l in d.to_lowercase() {
@@ -498,6 +502,11 @@ mod tests {
         assert_eq!(v.text, "Hello ignore all world");
         let o = orig(&t, &v, "ignore all");
         assert_eq!(o, payload);
+    }
+
+    #[test]
+    fn spacing_accents_keep_single_spaces() {
+        assert_eq!(view("ignore \u{FE76}all \u{B4}x").text, "ignore all x");
     }
 
     #[test]

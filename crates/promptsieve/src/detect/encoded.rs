@@ -2,7 +2,7 @@
 //! an attack. Decoding is bounded in size (per scan) and depth (nested
 //! encodings), so hostile input cannot make a scan expensive.
 
-use crate::engine::{Engine, Hit, MAX_DEPTH};
+use crate::engine::{Engine, Hit};
 use crate::normalize::{OffsetMap, rot13};
 
 /// Total decoded bytes one scan examines.
@@ -45,9 +45,18 @@ pub(crate) fn decode_base64(s: &[u8]) -> Option<Vec<u8>> {
     let mut acc: u32 = 0;
     let mut bits = 0;
     let mut n = 0;
+    let mut padded = false;
     for &b in s {
-        if b == b'=' || b == b' ' {
+        if b == b' ' {
             continue;
+        }
+        if b == b'=' {
+            padded = true;
+            continue;
+        }
+        if padded {
+            // Data after padding: not one payload.
+            return None;
         }
         acc = (acc << 6) | u32::from(b64_value(b)?);
         bits += 6;
@@ -70,10 +79,14 @@ fn texty(bytes: &[u8]) -> Option<&str> {
     (total > 0 && printable * 100 >= total * 90 && letters >= 4 && letters * 2 >= total).then_some(s)
 }
 
-/// Candidate base64 runs `[start, end)` in the view: alphabet runs, joined
-/// across single spaces when the earlier part looks like a wrapped line.
-fn base64_runs(v: &[u8]) -> Vec<(usize, usize)> {
-    let mut runs: Vec<(usize, usize)> = Vec::new();
+/// Candidate base64 runs in the view, as groups of pieces: each maximal
+/// alphabet run is a piece, and consecutive pieces one space apart form a
+/// group when they look like one payload wrapped at a fixed width (every
+/// piece but the last of equal length, a multiple of 4, at least 40, and no
+/// padding before the end). A group is tried whole first, then piece by
+/// piece.
+fn base64_runs(v: &[u8]) -> Vec<Vec<(usize, usize)>> {
+    let mut pieces: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < v.len() {
         if b64_value(v[i]).is_none() {
@@ -81,28 +94,41 @@ fn base64_runs(v: &[u8]) -> Vec<(usize, usize)> {
             continue;
         }
         let start = i;
-        while i < v.len() && (b64_value(v[i]).is_some()) {
+        while i < v.len() && b64_value(v[i]).is_some() {
             i += 1;
         }
         while i < v.len() && v[i] == b'=' {
             i += 1;
         }
-        if let Some(last) = runs.last_mut() {
-            let len = last.1 - last.0;
-            if last.1 + 1 == start && v[last.1] == b' ' && len >= 40 && len % 4 == 0 {
-                last.1 = i;
+        pieces.push((start, i));
+    }
+    let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
+    for p in pieces {
+        if let Some(g) = groups.last_mut() {
+            let (ls, le) = g[g.len() - 1];
+            let width = g[0].1 - g[0].0;
+            let wrapped = le + 1 == p.0
+                && v[le] == b' '
+                && v[le - 1] != b'='
+                && le - ls == width
+                && width >= 40
+                && width % 4 == 0
+                && p.1 - p.0 <= width;
+            if wrapped {
+                g.push(p);
                 continue;
             }
         }
-        runs.push((start, i));
+        groups.push(vec![p]);
     }
-    runs.retain(|&(s, e)| {
+    let plausible = |&(s, e): &(usize, usize)| {
         let run = &v[s..e];
         e - s >= MIN_BASE64
             && run.iter().any(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || matches!(b, b'+' | b'/'))
             && run.iter().any(u8::is_ascii_lowercase)
-    });
-    runs
+    };
+    groups.retain(|g| g.iter().any(plausible));
+    groups
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -165,42 +191,66 @@ pub(crate) fn scan(
 ) {
     let bytes = v.as_bytes();
     let mut budget = MAX_DECODED;
-    let candidates: Vec<(usize, usize, Vec<u8>)> = match enc {
-        Encoding::Base64 => base64_runs(bytes)
-            .into_iter()
-            .filter_map(|(s, e)| decode_base64(&bytes[s..e]).map(|d| (s, e, d)))
-            .collect(),
-        Encoding::Hex => hex_runs(bytes),
-    };
-    for (s, e, decoded) in candidates {
-        if decoded.len() > budget {
-            break;
+    // Decoding is lazy and charged to the budget first, so a huge run cannot
+    // make the scan expensive, and an oversized one does not hide the runs
+    // after it.
+    let mut try_one = |s: usize, e: usize, budget: &mut usize| -> bool {
+        let estimate = match enc {
+            Encoding::Base64 => (e - s) * 3 / 4,
+            Encoding::Hex => (e - s) / 2,
+        };
+        if estimate > *budget {
+            return false;
         }
-        budget -= decoded.len();
-        let Some(text) = texty(&decoded) else { continue };
+        *budget -= estimate;
+        let decoded = match enc {
+            Encoding::Base64 => decode_base64(&bytes[s..e]),
+            Encoding::Hex => hex_runs(&bytes[s..e]).into_iter().next().map(|(_, _, d)| d),
+        };
+        let Some(decoded) = decoded else { return false };
+        let Some(text) = texty(&decoded) else { return false };
         let mut inner = Vec::new();
         engine.scan(text, depth + 1, &mut inner);
         let best = inner
             .iter()
             .filter(|h| engine.rules[h.rule as usize].category.is_attack())
             .max_by(|a, b| a.score.total_cmp(&b.score));
-        if let Some(best) = best {
-            let (os, oe) = map.span(s, e);
-            let preview: String = text.chars().take(80).collect();
-            hits.push(Hit {
-                rule,
-                start: os,
-                end: oe,
-                score: engine.rules[rule as usize].score.max(best.score),
-                detail: Some(format!(
-                    "{} payload decodes to {preview:?}, which matches {}",
-                    enc.name(),
-                    engine.rules[best.rule as usize].id
-                )),
-            });
+        let Some(best) = best else { return false };
+        let (os, oe) = map.span(s, e);
+        let preview: String = text.chars().take(80).collect();
+        hits.push(Hit {
+            rule,
+            start: os,
+            end: oe,
+            score: engine.rules[rule as usize].score.max(best.score),
+            detail: Some(format!(
+                "{} payload decodes to {preview:?}, which matches {}",
+                enc.name(),
+                engine.rules[best.rule as usize].id
+            )),
+        });
+        true
+    };
+    match enc {
+        Encoding::Base64 => {
+            for group in base64_runs(bytes) {
+                let (gs, ge) = (group[0].0, group[group.len() - 1].1);
+                if group.len() > 1 && try_one(gs, ge, &mut budget) {
+                    continue;
+                }
+                for (s, e) in group {
+                    if e - s >= MIN_BASE64 {
+                        try_one(s, e, &mut budget);
+                    }
+                }
+            }
+        }
+        Encoding::Hex => {
+            for (s, e, _) in hex_runs(bytes) {
+                try_one(s, e, &mut budget);
+            }
         }
     }
-    debug_assert!(depth < MAX_DEPTH);
 }
 
 /// Scans the ROT13 of the view with the view matchers.
@@ -240,7 +290,11 @@ mod tests {
     #[test]
     fn runs() {
         let v = b"look: aWdub3JlIGFsbCBwcmV2aW91cw== now";
-        assert_eq!(base64_runs(v), [(6, 34)]);
+        assert_eq!(base64_runs(v), [vec![(6, 34)]]);
+        assert!(decode_base64(b"aWdu=aWdu").is_none());
+        // A padded payload is never glued to the word after it.
+        let p = b"aWdub3JlIGFsbCBwcmV2aW91cyBpbnN0cnVjdGlvbnM= please";
+        assert_eq!(base64_runs(p), [vec![(0, 44)]]);
         assert!(base64_runs(b"internationalization").is_empty());
         let h = hex_runs(b"x 69 67 6e 6f 72 65 20 61 6c 6c y");
         assert_eq!(h.len(), 1);

@@ -51,12 +51,28 @@ fn exempt(run: &[char], prev: Option<char>, next: Option<char>, at_start: bool) 
         }
         ['\u{200D}'] if prev_emoji && next_emoji => true,
         ['\u{FE0F}' | '\u{FE0E}', '\u{200D}'] if prev_emoji && next_emoji => true,
-        [vs] if hidden_kind(*vs) == Some(HiddenKind::Variation) => prev.is_some_and(|p| !p.is_whitespace()),
+        // Emoji/text presentation selectors after any visible character;
+        // the other standardized selectors never follow ASCII; ideographic
+        // variation selectors (U+E0100..) follow CJK ideographs only.
+        ['\u{FE0E}' | '\u{FE0F}'] => prev.is_some_and(|p| !p.is_whitespace()),
+        [vs] if ('\u{FE00}'..='\u{FE0D}').contains(vs) => {
+            prev.is_some_and(|p| !p.is_ascii() && !p.is_whitespace())
+        }
+        [vs] if ('\u{E0100}'..='\u{E01EF}').contains(vs) => {
+            prev.is_some_and(crate::normalize::is_unspaced_script)
+        }
+        // Mongolian free variation selectors after Mongolian letters.
+        ['\u{180B}'..='\u{180D}' | '\u{180F}'] => {
+            prev.is_some_and(|p| ('\u{1800}'..='\u{18AF}').contains(&p))
+        }
         ['\u{00AD}'] => prev.is_some_and(char::is_alphabetic) && next.is_some_and(char::is_alphabetic),
         ['\u{FEFF}'] => at_start,
         ['\u{200E}' | '\u{200F}' | '\u{061C}'] => prev.is_some_and(rtl) || next.is_some_and(rtl),
-        // Subdivision flags: U+1F3F4 followed by tag letters and CANCEL TAG.
-        [.., '\u{E007F}'] if prev == Some('\u{1F3F4}') && run.len() <= 8 => true,
+        // Subdivision flags: U+1F3F4, two to six tag letters or digits, CANCEL TAG.
+        [body @ .., '\u{E007F}'] if prev == Some('\u{1F3F4}') => {
+            (2..=6).contains(&body.len())
+                && body.iter().all(|&c| matches!(c as u32, 0xE0030..=0xE0039 | 0xE0061..=0xE007A))
+        }
         _ => false,
     }
 }
@@ -161,5 +177,12 @@ mod tests {
         let tags = "hi\u{E0069}\u{E0067}";
         assert_eq!(run(tags), [(2, 10, 0)]);
         assert_eq!(run("hello\u{FEFF}"), [(5, 8, 4)]);
+        // Not a flag: a bidi override or an escape dressed as one.
+        assert_eq!(run("🏴\u{202E}\u{E007F}").len(), 1);
+        assert_eq!(run("🏴\u{1b}\u{E007F}[2J").len(), 1);
+        // One ideographic selector per ASCII letter is smuggling.
+        assert_eq!(run("h\u{E0168}e\u{E0165}").len(), 2);
+        assert_eq!(run("a\u{FE01}").len(), 1);
+        assert!(run("葛\u{E0100}").is_empty());
     }
 }

@@ -137,10 +137,9 @@ fn sequence(phrase: &str, b: &[u8], pos: &mut usize, in_group: bool) -> Result<V
 /// case) in every text a phrase matches, for gating its regex: the longest
 /// word outside the groups, or else the alternatives of the group with the
 /// fewest of them. `None` when no such set is found (the regex always runs).
-pub(crate) fn required_literals(phrase: &str) -> Option<Vec<String>> {
-    let squash = |s: &str| -> String {
-        s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
-    };
+pub(crate) fn required_literals(phrase: &str, norm: impl Fn(&str) -> String) -> Option<Vec<String>> {
+    // Normalise first (NFKD turns `™` into `TM`), then keep letters and digits.
+    let squash = |s: &str| -> String { norm(s).chars().filter(|c| c.is_alphanumeric()).collect() };
     // Split the top level into literal text and groups.
     let mut outside = String::new();
     let mut groups: Vec<String> = Vec::new();
@@ -188,15 +187,16 @@ mod tests {
 
     #[test]
     fn required_literal_sets() {
+        let lower = |s: &str| s.to_lowercase();
         assert_eq!(
-            required_literals("{ignore|forget} all previous {rules|x}"),
+            required_literals("{ignore|forget} all previous {rules|x}", lower),
             Some(vec!["previous".to_string()])
         );
         assert_eq!(
-            required_literals("{忽略|无视}{之前|以前|}的"),
+            required_literals("{忽略|无视}{之前|以前|}的", lower),
             Some(vec!["忽略".to_string(), "无视".to_string()])
         );
-        assert_eq!(required_literals("{a|}{b|}"), None);
+        assert_eq!(required_literals("{a|}{b|}", lower), None);
     }
 
     #[test]

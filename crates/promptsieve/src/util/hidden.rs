@@ -47,10 +47,14 @@ pub(crate) fn hidden_kind(c: char) -> Option<HiddenKind> {
         | 0xFEFF
         | 0xFFA0
         | 0xFFF9..=0xFFFB
-        | 0x1D173..=0x1D17A => Some(HiddenKind::ZeroWidth),
+        | 0x1D173..=0x1D17A
+        | 0x1BCA0..=0x1BCA3
+        | 0xFFF0..=0xFFF8 => Some(HiddenKind::ZeroWidth),
         0x061C | 0x200E | 0x200F | 0x202A..=0x202E | 0x2066..=0x2069 => Some(HiddenKind::Bidi),
         0xFE00..=0xFE0F | 0xE0100..=0xE01EF => Some(HiddenKind::Variation),
         0xE0000..=0xE007F => Some(HiddenKind::Tag),
+        // The rest of the default-ignorable plane-14 block (unassigned).
+        0xE0080..=0xE00FF | 0xE01F0..=0xE0FFF => Some(HiddenKind::ZeroWidth),
         _ => None,
     }
 }
