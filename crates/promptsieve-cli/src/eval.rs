@@ -78,6 +78,11 @@ pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
     let mut w = stdout.lock();
     let scanner = a.rules.scanner().map_err(|e| e.to_string())?;
     let data = std::fs::read_to_string(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
+    let first: Option<Value> =
+        data.lines().find(|l| !l.trim().is_empty()).and_then(|l| serde_json::from_str(l).ok());
+    if first.as_ref().is_some_and(|v| v.get("spans").is_some()) {
+        return run_spans(&a, &scanner, &data, &mut w);
+    }
     let mut rows = Vec::new();
     for (n, line) in data.lines().enumerate() {
         if line.trim().is_empty() {
@@ -207,6 +212,204 @@ pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
         out!(w, "\nfalse positives:");
         for (c, rules, t) in &fps {
             out!(w, "  [{c}] {} :: {t}", rules.join(", "));
+        }
+    }
+    Ok(0)
+}
+
+/// The entities the scanner reports, and the corpus labels that mean them.
+const ENTITIES: &[(&str, &[&str])] = &[
+    ("EMAIL", &["EMAIL", "EMAIL_ADDRESS"]),
+    ("PHONE", &["PHONE", "PHONE_NUMBER"]),
+    ("PERSON", &["PERSON"]),
+    ("CREDIT_CARD", &["CREDIT_CARD"]),
+    ("IBAN", &["IBAN", "IBAN_CODE"]),
+    ("US_SSN", &["US_SSN"]),
+    ("IP_ADDRESS", &["IP_ADDRESS"]),
+    ("URL_CREDENTIALS", &["URL_CREDENTIALS"]),
+    ("SECRET", &["SECRET", "API_KEY"]),
+];
+
+#[derive(Default)]
+struct SpanTally {
+    gold: usize,
+    pred: usize,
+    exact_gold: usize,
+    exact_pred: usize,
+    overlap_gold: usize,
+    overlap_pred: usize,
+}
+
+fn prf(tp_pred: usize, pred: usize, tp_gold: usize, gold: usize) -> (f64, f64, f64) {
+    let p = if pred == 0 { 1.0 } else { tp_pred as f64 / pred as f64 };
+    let r = if gold == 0 { 1.0 } else { tp_gold as f64 / gold as f64 };
+    let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+    (p, r, f)
+}
+
+/// Span-labelled corpora (`{"text", "spans": [{"start","end","label"}]}`,
+/// offsets in Unicode code points): precision, recall and F1 per entity,
+/// under exact span match and under overlap >= 50 % of the gold span.
+fn run_spans(
+    a: &EvalArgs,
+    scanner: &promptsieve::Scanner,
+    data: &str,
+    w: &mut impl Write,
+) -> Result<u8, String> {
+    let mut tallies: BTreeMap<&str, SpanTally> = BTreeMap::new();
+    let mut misses: Vec<String> = Vec::new();
+    let mut fps: Vec<String> = Vec::new();
+    let (mut rows, mut bytes) = (0usize, 0usize);
+    let mut secs = 0.0;
+    for (n, line) in data.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value =
+            serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", a.file.display(), n + 1))?;
+        let text =
+            v["text"].as_str().ok_or_else(|| format!("{}:{}: no \"text\"", a.file.display(), n + 1))?;
+        rows += 1;
+        bytes += text.len();
+        // Byte offset of every code point, to convert our byte spans.
+        let mut cp_of_byte = vec![0usize; text.len() + 1];
+        for (cp, (b, ch)) in text.char_indices().enumerate() {
+            for k in 0..ch.len_utf8() {
+                cp_of_byte[b + k] = cp;
+            }
+        }
+        cp_of_byte[text.len()] = text.chars().count();
+        let started = Instant::now();
+        let report = scanner.scan(text);
+        secs += started.elapsed().as_secs_f64();
+        let pred: Vec<(&str, usize, usize)> = report
+            .findings
+            .iter()
+            .filter_map(|f| {
+                let e = f.entity.as_deref()?;
+                let ent = ENTITIES.iter().find(|(n, _)| *n == e)?.0;
+                Some((ent, cp_of_byte[f.span.start], cp_of_byte[f.span.end]))
+            })
+            .collect();
+        let gold: Vec<(&str, usize, usize)> = v["spans"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| {
+                let label = s["label"].as_str()?;
+                let ent = ENTITIES.iter().find(|(_, labels)| labels.contains(&label))?.0;
+                Some((ent, s["start"].as_u64()? as usize, s["end"].as_u64()? as usize))
+            })
+            .collect();
+        let overlap = |g: &(&str, usize, usize), p: &(&str, usize, usize)| {
+            g.0 == p.0 && {
+                let o = g.2.min(p.2).saturating_sub(g.1.max(p.1));
+                o * 2 >= g.2 - g.1 && o > 0
+            }
+        };
+        for g in &gold {
+            let t = tallies.entry(g.0).or_default();
+            t.gold += 1;
+            t.exact_gold += usize::from(pred.iter().any(|p| p == g));
+            let hit = pred.iter().any(|p| overlap(g, p));
+            t.overlap_gold += usize::from(hit);
+            if !hit && misses.len() < a.misses * 9 {
+                let chars: Vec<char> = text.chars().collect();
+                misses.push(format!(
+                    "{} {:?} in {:?}",
+                    g.0,
+                    chars[g.1..g.2].iter().collect::<String>(),
+                    text
+                ));
+            }
+        }
+        for p in &pred {
+            let t = tallies.entry(p.0).or_default();
+            t.pred += 1;
+            t.exact_pred += usize::from(gold.iter().any(|g| g == p));
+            let hit = gold.iter().any(|g| overlap(g, p));
+            t.overlap_pred += usize::from(hit);
+            if !hit && a.false_positives {
+                let chars: Vec<char> = text.chars().collect();
+                fps.push(format!("{} {:?} in {:?}", p.0, chars[p.1..p.2].iter().collect::<String>(), text));
+            }
+        }
+    }
+    if a.json {
+        let mut m = serde_json::Map::new();
+        for (e, t) in &tallies {
+            let (ep, er, ef) = prf(t.exact_pred, t.pred, t.exact_gold, t.gold);
+            let (op, or, of) = prf(t.overlap_pred, t.pred, t.overlap_gold, t.gold);
+            m.insert(
+                e.to_string(),
+                json!({"gold": t.gold, "predicted": t.pred,
+                "exact": {"precision": ep, "recall": er, "f1": ef},
+                "overlap50": {"precision": op, "recall": or, "f1": of}}),
+            );
+        }
+        out!(
+            w,
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"rows": rows, "entities": m, "mb_per_s": bytes as f64 / secs / 1e6})
+            )
+            .unwrap_or_default()
+        );
+        return Ok(0);
+    }
+    out!(w, "corpus {} — {} rows (span-labelled; offsets in code points)", a.file.display(), rows);
+    out!(
+        w,
+        "matching: exact = same entity and span; overlap = same entity and >= 50% of the gold span covered"
+    );
+    out!(
+        w,
+        "speed: {:.2} MB in {:.3} s = {:.1} MB/s, {:.1} µs per row (scan only)",
+        bytes as f64 / 1e6,
+        secs,
+        bytes as f64 / secs / 1e6,
+        secs * 1e6 / rows.max(1) as f64
+    );
+    out!(
+        w,
+        "\n  {:<16} {:>6} {:>6}   {:>7} {:>7} {:>7}   {:>7} {:>7} {:>7}",
+        "entity",
+        "gold",
+        "pred",
+        "P exact",
+        "R exact",
+        "F1 exact",
+        "P ovl",
+        "R ovl",
+        "F1 ovl"
+    );
+    for (e, t) in &tallies {
+        let (ep, er, ef) = prf(t.exact_pred, t.pred, t.exact_gold, t.gold);
+        let (op, or, of) = prf(t.overlap_pred, t.pred, t.overlap_gold, t.gold);
+        out!(
+            w,
+            "  {:<16} {:>6} {:>6}   {:>7.3} {:>7.3} {:>8.3}   {:>7.3} {:>7.3} {:>7.3}",
+            e,
+            t.gold,
+            t.pred,
+            ep,
+            er,
+            ef,
+            op,
+            or,
+            of
+        );
+    }
+    if !misses.is_empty() {
+        out!(w, "\nmissed (first {}):", misses.len());
+        for m in &misses {
+            out!(w, "  {m}");
+        }
+    }
+    if !fps.is_empty() {
+        out!(w, "\nfalse positives:");
+        for f in &fps {
+            out!(w, "  {f}");
         }
     }
     Ok(0)

@@ -87,22 +87,46 @@ impl Builtin {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Validator {
     Luhn,
+    Card,
     Iban,
+    Ssn,
+    Ipv4,
+    Ipv6,
+    Entropy,
+    Jwt,
 }
 
 impl Validator {
+    const ALL: [(&'static str, Validator); 8] = [
+        ("luhn", Validator::Luhn),
+        ("card", Validator::Card),
+        ("iban", Validator::Iban),
+        ("ssn", Validator::Ssn),
+        ("ipv4", Validator::Ipv4),
+        ("ipv6", Validator::Ipv6),
+        ("entropy", Validator::Entropy),
+        ("jwt", Validator::Jwt),
+    ];
+
     fn parse(s: &str) -> Option<Validator> {
-        match s {
-            "luhn" => Some(Validator::Luhn),
-            "iban" => Some(Validator::Iban),
-            _ => None,
-        }
+        Validator::ALL.iter().find(|(n, _)| *n == s).map(|(_, v)| *v)
+    }
+
+    fn names() -> String {
+        Validator::ALL.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
     }
 
     fn check(self, s: &str) -> bool {
+        use detect::validate as v;
         match self {
-            Validator::Luhn => detect::validate::luhn(s),
-            Validator::Iban => detect::validate::iban(s),
+            Validator::Luhn => v::luhn(s),
+            Validator::Card => v::card(s),
+            Validator::Iban => v::iban(s),
+            Validator::Ssn => v::ssn(s),
+            Validator::Ipv4 => v::ipv4(s),
+            Validator::Ipv6 => v::ipv6(s),
+            Validator::Entropy => v::entropy(s),
+            Validator::Jwt => v::jwt(s),
         }
     }
 }
@@ -138,6 +162,8 @@ struct PhraseRegex {
 struct RegexRule {
     rule: u32,
     re: Regex,
+    /// Whether the regex has a `(?P<value>…)` group that is the finding.
+    value_group: bool,
     /// Keyword pattern ids that enable this rule; empty = always run.
     gated: bool,
 }
@@ -359,10 +385,9 @@ impl Engine {
                 }
                 let validate = match &def.validate {
                     None => None,
-                    Some(v) => Some(
-                        Validator::parse(v)
-                            .ok_or_else(|| err(format!("unknown validator {v:?} (expected luhn or iban)")))?,
-                    ),
+                    Some(v) => Some(Validator::parse(v).ok_or_else(|| {
+                        err(format!("unknown validator {v:?} (expected one of {})", Validator::names()))
+                    })?),
                 };
                 rules.push(Rule {
                     id: def.id.clone(),
@@ -417,7 +442,13 @@ impl Engine {
                         .map_err(|e| BuildError::config(format!("cannot build the regex set: {e}")))?,
                 )
             };
-            let rules = src.into_iter().map(|(rule, re, _, gated)| RegexRule { rule, re, gated }).collect();
+            let rules = src
+                .into_iter()
+                .map(|(rule, re, _, gated)| {
+                    let value_group = re.capture_names().any(|n| n == Some("value"));
+                    RegexRule { rule, re, gated, value_group }
+                })
+                .collect();
             Ok(RegexGroup { set, set_rules: ungated, rules })
         };
         let [norm_src, raw_src] = regex_src;
@@ -639,6 +670,22 @@ impl Engine {
 
     fn run_regexes(&self, group: &RegexGroup, t: &str, enabled: &[bool], out: &mut Vec<Hit>) {
         let mut run = |r: &RegexRule| {
+            if r.value_group {
+                // The finding is the `value` group: `api_key = "<value>"`
+                // reports and redacts the key, not its label.
+                for c in r.re.captures_iter(t) {
+                    if let Some(m) = c.name("value").filter(|m| !m.is_empty()) {
+                        out.push(Hit {
+                            rule: r.rule,
+                            start: m.start(),
+                            end: m.end(),
+                            score: 0.0,
+                            detail: None,
+                        });
+                    }
+                }
+                return;
+            }
             for m in r.re.find_iter(t) {
                 if !m.is_empty() {
                     out.push(Hit { rule: r.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });

@@ -473,7 +473,36 @@ fn merge(engine: &Engine, text: &str, mut hits: Vec<Hit>) -> Vec<Finding> {
         })
         .collect();
     findings.sort_by(|a, b| (a.span.start, a.span.end, &a.rule).cmp(&(b.span.start, b.span.end, &b.rule)));
-    findings
+    dedupe_values(findings)
+}
+
+/// Personal data and secrets are values: when two rules report overlapping
+/// spans of the same entity (an OpenAI key that is also a high-entropy
+/// assignment), keep one finding, the higher score (then the longer span).
+/// Attack findings are signals and all stay.
+fn dedupe_values(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut last: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for f in findings {
+        let Some(entity) = f.entity.clone().filter(|_| !f.category.is_attack()) else {
+            out.push(f);
+            continue;
+        };
+        if let Some(&i) = last.get(&entity)
+            && out[i].span.overlaps(f.span)
+        {
+            let better = (f.score, f.span.len()) > (out[i].score, out[i].span.len());
+            if better {
+                out[i] = f;
+            }
+            continue;
+        }
+        last.insert(entity, out.len());
+        out.push(f);
+    }
+    // A replacement can start later than the findings kept after it.
+    out.sort_by(|a, b| (a.span.start, a.span.end, &a.rule).cmp(&(b.span.start, b.span.end, &b.rule)));
+    out
 }
 
 /// Noisy-OR over attack rules: `1 − Π(1 − s_r)`, where `s_r` is the highest

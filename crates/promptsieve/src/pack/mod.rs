@@ -18,6 +18,8 @@ pub(crate) use expand::{expand_phrase, phrase_to_regex, required_literals};
 const DEFAULT_PACKS: &[(&str, &str)] = &[
     ("injection", include_str!("../../../../rules/packs/injection.toml")),
     ("hidden", include_str!("../../../../rules/packs/hidden.toml")),
+    ("pii", include_str!("../../../../rules/packs/pii.toml")),
+    ("secrets", include_str!("../../../../rules/packs/secrets.toml")),
 ];
 
 /// A parsed rule pack, ready to be compiled into a [`Scanner`](crate::Scanner).
