@@ -103,12 +103,14 @@ mod error;
 mod finding;
 mod normalize;
 mod pack;
+mod redact;
 mod scanner;
 mod util;
 
 pub use error::BuildError;
 pub use finding::{Category, Finding, Severity, Span};
 pub use pack::RulePack;
+pub use redact::{RedactOptions, Redacted, Replacement, Strategy, Vault};
 pub use scanner::{
     Action, DEFAULT_MAX_BYTES, DEFAULT_THRESHOLD, Decision, ExampleFailure, Policy, Reason, Report, RuleInfo,
     Scanner, ScannerBuilder,

@@ -11,6 +11,7 @@ use crate::engine::{CompileOptions, Engine, Hit};
 use crate::error::BuildError;
 use crate::finding::{Category, Finding, Span};
 use crate::pack::RulePack;
+use crate::redact::{self, RedactOptions, Redacted, Vault};
 
 /// The risk at or above which a report is `flagged` (and `check` blocks),
 /// unless the builder sets another threshold.
@@ -323,6 +324,64 @@ impl Scanner {
         }
     }
 
+    /// Replaces personal data and secrets with numbered placeholders
+    /// (`[EMAIL_1]`); [`Redacted::restore`] puts them back into a reply.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let s = promptsieve::Scanner::new();
+    /// let r = s.redact("key sk-proj-abcDEF123_456-ghiJKL789mnoPQR, mail ana@example.org");
+    /// assert_eq!(r.text, "key [SECRET_1], mail [EMAIL_1]");
+    /// assert_eq!(r.restore(&r.text), "key sk-proj-abcDEF123_456-ghiJKL789mnoPQR, mail ana@example.org");
+    /// ```
+    pub fn redact(&self, text: &str) -> Redacted {
+        self.redact_full(text, &RedactOptions::default(), &mut Vault::new())
+    }
+
+    /// [`redact`](Scanner::redact) with per-entity strategies.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use promptsieve::{RedactOptions, Scanner, Strategy};
+    /// let mut o = RedactOptions::default();
+    /// o.strategy = Strategy::Remove;
+    /// assert_eq!(Scanner::new().redact_with("mail ana@example.org now", &o).text, "mail  now");
+    /// ```
+    pub fn redact_with(&self, text: &str, opts: &RedactOptions) -> Redacted {
+        self.redact_full(text, opts, &mut Vault::new())
+    }
+
+    /// [`redact`](Scanner::redact) numbering placeholders through a
+    /// conversation-wide [`Vault`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let s = promptsieve::Scanner::new();
+    /// let mut v = promptsieve::Vault::new();
+    /// s.redact_in("ana@example.org", &mut v);
+    /// assert_eq!(s.redact_in("bob@example.org, ana@example.org", &mut v).text, "[EMAIL_2], [EMAIL_1]");
+    /// ```
+    pub fn redact_in(&self, text: &str, vault: &mut Vault) -> Redacted {
+        self.redact_full(text, &RedactOptions::default(), vault)
+    }
+
+    /// Redaction with both options and a vault.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use promptsieve::{RedactOptions, Scanner, Vault};
+    /// let r = Scanner::new().redact_full("ana@example.org", &RedactOptions::default(), &mut Vault::new());
+    /// assert_eq!(r.replacements[0].entity, "EMAIL");
+    /// ```
+    pub fn redact_full(&self, text: &str, opts: &RedactOptions, vault: &mut Vault) -> Redacted {
+        let report = self.scan(text);
+        redact::redact(text, &report.findings, opts, vault)
+    }
+
     /// Applies the scanner's [`Policy`] to `text`: refuse over-long input,
     /// block when the risk reaches the threshold or a blocked category is
     /// found, allow otherwise.
@@ -350,6 +409,7 @@ impl Scanner {
                     rule: None,
                 }],
                 report: Report::default(),
+                redacted: None,
             };
         }
         let report = self.scan(text);
@@ -378,8 +438,28 @@ impl Scanner {
                 });
             }
         }
-        let action = if reasons.is_empty() { Action::Allow } else { Action::Block };
-        Decision { action, reasons, report }
+        if !reasons.is_empty() {
+            return Decision { action: Action::Block, reasons, report, redacted: None };
+        }
+        let sensitive: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.entity.is_some() && policy.redact.contains(&f.category))
+            .collect();
+        if sensitive.is_empty() {
+            return Decision { action: Action::Allow, reasons, report, redacted: None };
+        }
+        let mut entities: Vec<&str> = sensitive.iter().filter_map(|f| f.entity.as_deref()).collect();
+        entities.sort_unstable();
+        entities.dedup();
+        reasons.push(Reason {
+            code: "redact".into(),
+            message: format!("{} value(s) to redact: {}", sensitive.len(), entities.join(", ")),
+            rule: None,
+        });
+        let opts = RedactOptions { categories: policy.redact.clone(), ..RedactOptions::default() };
+        let redacted = redact::redact(text, &report.findings, &opts, &mut Vault::new());
+        Decision { action: Action::Redact, reasons, report, redacted: Some(redacted) }
     }
 
     /// Metadata of every compiled rule, in pack order.
@@ -573,11 +653,18 @@ pub struct Policy {
     pub threshold: Option<f64>,
     /// Block on any finding of these categories, whatever the risk.
     pub block: Vec<Category>,
+    /// Redact findings of these categories (when nothing blocks).
+    pub redact: Vec<Category>,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { max_bytes: Some(DEFAULT_MAX_BYTES), threshold: None, block: Vec::new() }
+        Policy {
+            max_bytes: Some(DEFAULT_MAX_BYTES),
+            threshold: None,
+            block: Vec::new(),
+            redact: vec![Category::Pii, Category::Secret],
+        }
     }
 }
 
@@ -588,6 +675,8 @@ impl Default for Policy {
 pub enum Action {
     /// Nothing in the policy objects.
     Allow,
+    /// Send the redacted text instead; see [`Decision::redacted`].
+    Redact,
     /// Refuse the request; see the reasons.
     Block,
 }
@@ -595,7 +684,7 @@ pub enum Action {
 /// Why a [`Decision`] blocks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Reason {
-    /// A stable code: `max-length`, `risk` or `category`.
+    /// A stable code: `max-length`, `risk`, `category` or `redact`.
     pub code: String,
     /// A human-readable explanation.
     pub message: String,
@@ -606,13 +695,15 @@ pub struct Reason {
 /// The result of [`Scanner::check`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Decision {
-    /// Allow or block.
+    /// Allow, redact or block.
     pub action: Action,
-    /// Why, when blocking (empty when allowing).
+    /// Why, when redacting or blocking (empty when allowing).
     pub reasons: Vec<Reason>,
     /// The scan behind the decision (empty when the input was refused
     /// before scanning).
     pub report: Report,
+    /// For [`Action::Redact`]: the text to send, and how to restore the reply.
+    pub redacted: Option<Redacted>,
 }
 
 impl Decision {

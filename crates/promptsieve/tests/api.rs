@@ -145,7 +145,12 @@ phrases = ["gamma delta"]
 #[test]
 fn check_applies_the_policy() {
     let s = ScannerBuilder::new()
-        .policy(Policy { max_bytes: Some(64), threshold: Some(0.5), block: vec![Category::Invisible] })
+        .policy(Policy {
+            max_bytes: Some(64),
+            threshold: Some(0.5),
+            block: vec![Category::Invisible],
+            ..Policy::default()
+        })
         .build([])
         .unwrap();
     let long = "a".repeat(65);
