@@ -39,6 +39,13 @@ enum Command {
     Scan(ScanArgs),
     /// Remove hidden and control characters; print the result.
     Sanitize(InputArgs),
+    /// Replace personal data and secrets; print the redacted text.
+    Redact(RedactArgs),
+    /// Put the values saved in a vault back into a text (an LLM reply).
+    Restore(RestoreArgs),
+    /// Apply the policy: print the decision (allow, redact, block) as JSON.
+    /// Exit status 0 allow, 1 block, 3 redact.
+    Check(CheckPolicyArgs),
     /// Validate rule packs and run their examples.
     CheckRules(CheckArgs),
     /// List the compiled rules.
@@ -110,6 +117,58 @@ struct ScanArgs {
     color: String,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StrategyArg {
+    Placeholder,
+    Mask,
+    Hash,
+    Remove,
+}
+
+#[derive(Args)]
+struct RedactArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    rules: RuleArgs,
+    /// Load and update this vault (JSON), so placeholders stay stable across
+    /// calls and `restore --vault` can put the values back.
+    #[arg(long, value_name = "FILE")]
+    vault: Option<PathBuf>,
+    /// How values are replaced.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Placeholder)]
+    strategy: StrategyArg,
+    /// Letters/digits kept visible by `--strategy mask`.
+    #[arg(long, default_value_t = 4)]
+    keep: usize,
+    /// Environment variable holding the key for `--strategy hash`.
+    #[arg(long, value_name = "VAR", default_value = "PROMPTSIEVE_HASH_KEY")]
+    hash_key_env: String,
+    /// Print the replacements as JSON instead of the text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct RestoreArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The vault written by `redact --vault`.
+    #[arg(long, value_name = "FILE")]
+    vault: PathBuf,
+}
+
+#[derive(Args)]
+struct CheckPolicyArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    rules: RuleArgs,
+    /// Refuse inputs longer than this many bytes.
+    #[arg(long, value_name = "BYTES")]
+    max_bytes: Option<usize>,
+}
+
 #[derive(Args)]
 struct CheckArgs {
     /// Packs to check; with none, the embedded default packs.
@@ -121,6 +180,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(a) => scan(a),
         Command::Sanitize(a) => sanitize(a),
+        Command::Redact(a) => redact(a),
+        Command::Restore(a) => restore(a),
+        Command::Check(a) => check(a),
         Command::CheckRules(a) => check_rules(a),
         Command::Rules(a) => list_rules(a),
         Command::Eval(a) => eval::run(a),
@@ -256,6 +318,99 @@ fn sanitize(a: InputArgs) -> Result<u8, String> {
     let clean = Scanner::new().sanitize(&text);
     io::stdout().write_all(clean.as_bytes()).map_err(|e| e.to_string())?;
     Ok(0)
+}
+
+fn load_vault(path: &Path) -> Result<promptsieve::Vault, String> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => serde_json::from_str(&s).map_err(|e| format!("{}: not a vault: {e}", path.display())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(promptsieve::Vault::new()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+fn redact(a: RedactArgs) -> Result<u8, String> {
+    use promptsieve::{RedactOptions, Strategy};
+    let scanner = a.rules.scanner().map_err(|e| e.to_string())?;
+    let (_, text) = read_input(&a.input)?;
+    let mut opts = RedactOptions {
+        strategy: match a.strategy {
+            StrategyArg::Placeholder => Strategy::Placeholder,
+            StrategyArg::Mask => Strategy::Mask { keep: a.keep },
+            StrategyArg::Hash => Strategy::Hash,
+            StrategyArg::Remove => Strategy::Remove,
+        },
+        ..RedactOptions::default()
+    };
+    if a.strategy == StrategyArg::Hash {
+        opts.hash_key = std::env::var(&a.hash_key_env)
+            .map_err(|_| {
+                format!("--strategy hash needs a key in the environment variable {}", a.hash_key_env)
+            })?
+            .into_bytes();
+    }
+    let mut vault = match &a.vault {
+        Some(p) => load_vault(p)?,
+        None => promptsieve::Vault::new(),
+    };
+    let redacted = scanner.redact_full(&text, &opts, &mut vault);
+    if let Some(p) = &a.vault {
+        let json = serde_json::to_string_pretty(&vault).map_err(|e| e.to_string())?;
+        std::fs::write(p, json).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    let mut w = io::stdout().lock();
+    if a.json {
+        out!(w, "{}", serde_json::to_string(&redacted).map_err(|e| e.to_string())?);
+    } else {
+        w.write_all(redacted.text.as_bytes()).map_err(|e| e.to_string())?;
+    }
+    Ok(0)
+}
+
+fn restore(a: RestoreArgs) -> Result<u8, String> {
+    let vault = load_vault(&a.vault)?;
+    let (_, text) = read_input(&a.input)?;
+    io::stdout().write_all(vault.restore(&text).as_bytes()).map_err(|e| e.to_string())?;
+    Ok(0)
+}
+
+fn check(a: CheckPolicyArgs) -> Result<u8, String> {
+    let mut b = ScannerBuilder::new();
+    b.default_packs(!a.rules.no_default_rules);
+    if let Some(t) = a.rules.threshold {
+        b.threshold(t);
+    }
+    if a.max_bytes.is_some() {
+        b.policy(promptsieve::Policy { max_bytes: a.max_bytes, ..promptsieve::Policy::default() });
+    }
+    let packs = a
+        .rules
+        .rules
+        .iter()
+        .map(RulePack::from_file)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let scanner = b.build(packs).map_err(|e| e.to_string())?;
+    let (_, text) = read_input(&a.input)?;
+    let d = scanner.check(&text);
+    let reasons: Vec<serde_json::Value> = d
+        .reasons
+        .iter()
+        .map(|r| serde_json::json!({ "code": r.code, "message": r.message, "rule": r.rule }))
+        .collect();
+    let v = serde_json::json!({
+        "action": d.action,
+        "reasons": reasons,
+        "risk": d.report.risk,
+        "report": output::report_json(&d.report, &text),
+        "redacted": d.redacted.as_ref().map(|r| r.text.clone()),
+    });
+    let mut w = io::stdout().lock();
+    out!(w, "{v}");
+    Ok(match d.action {
+        promptsieve::Action::Allow => 0,
+        promptsieve::Action::Block => 1,
+        _ => 3,
+    })
 }
 
 fn check_rules(a: CheckArgs) -> Result<u8, String> {

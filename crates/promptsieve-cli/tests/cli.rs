@@ -180,3 +180,47 @@ fn check_rules_passes_on_the_default_packs() {
     let out = run(&["check-rules"], b"");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn redact_then_restore_through_a_vault() {
+    let dir = std::env::temp_dir().join(format!("promptsieve-vault-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let vault = dir.join("vault.json");
+    let text = "Mail maria.garcia@example.es, key sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv. ¿Vale?";
+    let out = run(&["redact", "--vault", vault.to_str().unwrap()], text.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let redacted = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(redacted, "Mail [EMAIL_1], key [SECRET_1]. ¿Vale?");
+    let out = run(&["restore", "--vault", vault.to_str().unwrap()], redacted.as_bytes());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+    // The vault keeps numbering across calls.
+    let out = run(
+        &["redact", "--vault", vault.to_str().unwrap()],
+        b"cc ana@example.org and maria.garcia@example.es",
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "cc [EMAIL_2] and [EMAIL_1]");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn redact_strategies() {
+    let out = run(&["redact", "--strategy", "mask"], b"card 4111 1111 1111 1111");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "card **** **** **** 1111");
+    let out = run(&["redact", "--strategy", "hash"], b"a@b.example.com");
+    assert_eq!(out.status.code(), Some(2), "hash needs a key");
+}
+
+#[test]
+fn check_exit_status_follows_the_decision() {
+    let out = run(&["check"], BENIGN.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["action"], "allow");
+    let out = run(&["check"], ATTACK.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["action"], "block");
+    let out = run(&["check"], b"my mail is ana@example.org");
+    assert_eq!(out.status.code(), Some(3));
+    let v = json(&out);
+    assert_eq!(v["action"], "redact");
+    assert_eq!(v["redacted"], "my mail is [EMAIL_1]");
+}

@@ -4,6 +4,7 @@
 
 use promptsieve::{Category, Scanner};
 use proptest::prelude::*;
+use proptest::strategy::Strategy;
 
 fn texts() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -59,5 +60,51 @@ proptest! {
         prop_assert!(report.flagged);
         prop_assert!(report.findings.iter().any(|f| f.category == Category::Injection
             && text[f.span.range()].contains("ignore all previous instructions")));
+    }
+}
+
+fn planted() -> impl Strategy<Value = (String, Vec<&'static str>)> {
+    let values = prop_oneof![
+        Just("ana.lopez@example.org"),
+        Just("4111 1111 1111 1111"),
+        Just("DE89 3704 0044 0532 0130 00"),
+        Just("330-65-6303"),
+        Just("182.80.123.84"),
+        Just("sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv"),
+        Just("ghp_HS64k2k59yE6752aJg8r9HE60DlgkCplTXJU"),
+    ];
+    (proptest::collection::vec(("[a-zA-Zéü ,.]{1,12}", values), 1..6), "[a-z .]{0,10}").prop_map(
+        |(parts, tail)| {
+            let mut text = String::new();
+            let mut vals = Vec::new();
+            for (filler, v) in parts {
+                text.push_str(&filler);
+                text.push(' ');
+                text.push_str(v);
+                text.push(' ');
+                vals.push(v);
+            }
+            text.push_str(&tail);
+            (text, vals)
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn redaction_leaves_no_value_and_restores(case in planted()) {
+        let (text, values) = case;
+        let scanner = Scanner::new();
+        let r = scanner.redact(&text);
+        for v in &values {
+            prop_assert!(!r.text.contains(v), "{v} survived in {}", r.text);
+        }
+        for rep in &r.replacements {
+            prop_assert!(!r.text.contains(&rep.original));
+        }
+        prop_assert_eq!(r.restore(&r.text), text.clone());
+        prop_assert_eq!(r.restore(&r.text.to_lowercase()).to_lowercase(), text.to_lowercase());
     }
 }
