@@ -44,9 +44,8 @@ pub(crate) fn card(s: &str) -> bool {
         4 => matches!(n, 13 | 16 | 19),
         5 => (51..=55).contains(&p2) && n == 16 || matches!(p2, 50 | 56..=58) && (12..=19).contains(&n),
         2 => {
-            (2221..=2720).contains(&p4) && n == 16
-                || (2200..=2204).contains(&p4) && n == 16
-                || p4 == 2131 && n == 15
+            // Mastercard 2-series, Mir, and the old 15-digit JCB.
+            ((2221..=2720).contains(&p4) || (2200..=2204).contains(&p4)) && n == 16 || p4 == 2131 && n == 15
         }
         3 => {
             (matches!(p2, 34 | 37) && n == 15)
