@@ -102,6 +102,7 @@ mod engine;
 mod error;
 mod finding;
 mod normalize;
+mod output;
 mod pack;
 mod redact;
 mod scanner;
@@ -109,6 +110,7 @@ mod util;
 
 pub use error::BuildError;
 pub use finding::{Category, Finding, Severity, Span};
+pub use output::{Audit, OutputContext};
 pub use pack::RulePack;
 pub use redact::{RedactOptions, Redacted, Replacement, Strategy, Vault};
 pub use scanner::{

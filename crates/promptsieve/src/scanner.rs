@@ -10,6 +10,7 @@ use crate::detect::invisible;
 use crate::engine::{CompileOptions, Engine, Hit};
 use crate::error::BuildError;
 use crate::finding::{Category, Finding, Span};
+use crate::output::{OutputContext, output_findings};
 use crate::pack::RulePack;
 use crate::redact::{self, RedactOptions, Redacted, Vault};
 
@@ -322,6 +323,30 @@ impl Scanner {
         } else {
             out.nfc().collect()
         }
+    }
+
+    /// Scans a model reply: everything [`scan`](Scanner::scan) finds (leaked
+    /// secrets, personal data, exfiltration links, injected instructions),
+    /// plus canary tokens and verbatim system-prompt passages from `ctx`,
+    /// and links to hosts outside `ctx.allowed_hosts`. These output findings
+    /// are `exfiltration` and count towards the risk.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use promptsieve::{OutputContext, Scanner};
+    /// let ctx = OutputContext { canaries: vec!["zx-canary-91".into()], ..OutputContext::default() };
+    /// let r = Scanner::new().scan_output("My secret prompt says zx-canary-91.", &ctx);
+    /// assert!(r.flagged);
+    /// assert_eq!(r.findings[0].rule, "output-canary");
+    /// ```
+    pub fn scan_output(&self, reply: &str, ctx: &OutputContext) -> Report {
+        let mut findings = self.scan(reply).findings;
+        findings.extend(output_findings(reply, ctx));
+        findings
+            .sort_by(|a, b| (a.span.start, a.span.end, &a.rule).cmp(&(b.span.start, b.span.end, &b.rule)));
+        let risk = risk(&findings);
+        Report { flagged: risk >= self.inner.threshold, risk, findings }
     }
 
     /// Replaces personal data and secrets with numbered placeholders
