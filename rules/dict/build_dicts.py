@@ -8,7 +8,8 @@ Inputs (see SOURCES.md for licences and the exact download commands):
   PKG_DIR/names-0.3.0.tar.gz                 PyPI names 0.3.0 (MIT; data = US Census 1990, public domain)
   PKG_DIR/wordfreq-3.1.1-py3-none-any.whl    PyPI wordfreq 3.1.1 (data CC-BY-SA 4.0) -- used only as a
                                              yes/no "is this a frequent word" test, nothing copied
-  /usr/share/dict/{american-english,british-english}   Debian wamerican/wbritish 2020.12.07-2 (public domain)
+  /usr/share/dict/{american-english-small,british-english-small}  Debian wamerican-small/wbritish-small
+                                             2020.12.07-2 (public domain)
   /usr/share/dict/{ngerman,french,spanish,italian,portuguese,brazilian,dutch}
                                              Debian wngerman/wfrench/wspanish/witalian/wportuguese/
                                              wbrazilian/wdutch -- used only as a yes/no "is this a

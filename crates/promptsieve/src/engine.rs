@@ -47,6 +47,8 @@ pub(crate) struct Rule {
     pub(crate) context_window: usize,
     pub(crate) context_boost: f64,
     pub(crate) allow: HashSet<String>,
+    /// Words that, just before a match, say it is something else.
+    pub(crate) exclude: Vec<String>,
     pub(crate) examples_match: Vec<String>,
     pub(crate) examples_no_match: Vec<String>,
 }
@@ -408,6 +410,7 @@ impl Engine {
                     context_window: def.context_window.unwrap_or(64),
                     context_boost: def.context_boost.unwrap_or(0.0),
                     allow: def.allow.iter().flatten().map(|a| normalize::normalize_phrase(a)).collect(),
+                    exclude: def.exclude.iter().flatten().map(|a| normalize::normalize_phrase(a)).collect(),
                     examples_match: def.examples.matches.clone(),
                     examples_no_match: def.examples.no_match.clone(),
                 });
@@ -714,6 +717,18 @@ impl Engine {
             return false;
         }
         *score = r.score;
+        if !r.exclude.is_empty() {
+            let lo = floor_boundary(hay, start.saturating_sub(r.context_window));
+            let before = hay[lo..start].to_ascii_lowercase();
+            let word_at = |w: &str| {
+                before
+                    .match_indices(w)
+                    .any(|(i, _)| !prev_is_word(&before, i) && !next_is_word(&before, i + w.len()))
+            };
+            if r.exclude.iter().any(|w| word_at(w)) {
+                return false;
+            }
+        }
         if !r.context.is_empty() && r.context_boost != 0.0 {
             let lo = floor_boundary(hay, start.saturating_sub(r.context_window));
             let hi = ceil_boundary(hay, (end + r.context_window).min(hay.len()));

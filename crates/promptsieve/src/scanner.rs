@@ -605,6 +605,34 @@ fn dedupe_values(findings: Vec<Finding>) -> Vec<Finding> {
         last.insert(entity, out.len());
         out.push(f);
     }
+    // Where values of two entities overlap, the more specific one wins:
+    // `user:pass@host` in a URL is not an e-mail address.
+    const PRECEDENCE: &[(&str, &str)] =
+        &[("URL_CREDENTIALS", "EMAIL"), ("SECRET", "EMAIL"), ("IBAN", "CREDIT_CARD")];
+    for (win, lose) in PRECEDENCE {
+        // Winner spans sorted by start, with the running maximum of their
+        // ends: one binary search per loser (hostile inputs can hold
+        // thousands of values).
+        let mut wins: Vec<Span> =
+            out.iter().filter(|g| g.entity.as_deref() == Some(*win)).map(|g| g.span).collect();
+        if wins.is_empty() {
+            continue;
+        }
+        wins.sort_unstable();
+        let mut reach = Vec::with_capacity(wins.len());
+        let mut max_end = 0;
+        for w in &wins {
+            max_end = max_end.max(w.end);
+            reach.push(max_end);
+        }
+        out.retain(|f| {
+            if f.entity.as_deref() != Some(*lose) {
+                return true;
+            }
+            let i = wins.partition_point(|w| w.start < f.span.end);
+            !(i > 0 && reach[i - 1] > f.span.start)
+        });
+    }
     // A replacement can start later than the findings kept after it.
     out.sort_by(|a, b| (a.span.start, a.span.end, &a.rule).cmp(&(b.span.start, b.span.end, &b.rule)));
     out

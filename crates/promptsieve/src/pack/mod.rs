@@ -198,6 +198,8 @@ pub(crate) struct RuleDef {
     #[serde(default)]
     pub(crate) allow: Option<Vec<String>>,
     #[serde(default)]
+    pub(crate) exclude: Option<Vec<String>>,
+    #[serde(default)]
     pub(crate) examples: Examples,
 }
 
