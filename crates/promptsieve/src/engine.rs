@@ -96,10 +96,12 @@ pub(crate) enum Validator {
     Ipv6,
     Entropy,
     Jwt,
+    /// Numbering plans; needs the text around the match (see `accept`).
+    Phone,
 }
 
 impl Validator {
-    const ALL: [(&'static str, Validator); 8] = [
+    const ALL: [(&'static str, Validator); 9] = [
         ("luhn", Validator::Luhn),
         ("card", Validator::Card),
         ("iban", Validator::Iban),
@@ -108,6 +110,7 @@ impl Validator {
         ("ipv6", Validator::Ipv6),
         ("entropy", Validator::Entropy),
         ("jwt", Validator::Jwt),
+        ("phone", Validator::Phone),
     ];
 
     fn parse(s: &str) -> Option<Validator> {
@@ -129,6 +132,8 @@ impl Validator {
             Validator::Ipv6 => v::ipv6(s),
             Validator::Entropy => v::entropy(s),
             Validator::Jwt => v::jwt(s),
+            // Decided in `accept`, where the neighbours are known.
+            Validator::Phone => true,
         }
     }
 }
@@ -717,28 +722,46 @@ impl Engine {
             return false;
         }
         *score = r.score;
+        if r.validate == Some(Validator::Phone) {
+            use detect::phone::{Verdict, has_context, validate};
+            let near = |strong| has_context(hay, start, end, &r.context, r.context_window, strong);
+            *score = match validate(hay, start, end) {
+                Verdict::Reject => return false,
+                Verdict::Accept(s) => s,
+                Verdict::NeedContext(s) if near(false) => s,
+                Verdict::NeedStrongContext(s) if near(true) => s,
+                _ => return false,
+            };
+        }
         if !r.exclude.is_empty() {
             let lo = floor_boundary(hay, start.saturating_sub(r.context_window));
             let before = hay[lo..start].to_ascii_lowercase();
-            let word_at = |w: &str| {
-                before
-                    .match_indices(w)
-                    .any(|(i, _)| !prev_is_word(&before, i) && !next_is_word(&before, i + w.len()))
-            };
-            if r.exclude.iter().any(|w| word_at(w)) {
+            if r.exclude.iter().any(|w| word_in(&before, w)) {
                 return false;
             }
         }
         if !r.context.is_empty() && r.context_boost != 0.0 {
             let lo = floor_boundary(hay, start.saturating_sub(r.context_window));
             let hi = ceil_boundary(hay, (end + r.context_window).min(hay.len()));
-            let window = hay[lo..hi].to_ascii_lowercase();
-            if r.context.iter().any(|c| window.contains(c.as_str())) {
+            let (before, after) = (hay[lo..start].to_lowercase(), hay[end..hi].to_lowercase());
+            if r.context.iter().any(|c| word_starts(&before, c) || word_starts(&after, c)) {
                 *score = (*score + r.context_boost).clamp(0.0, 1.0);
             }
         }
         true
     }
+}
+
+/// Whether `w` occurs in `s` as a whole word.
+fn word_in(s: &str, w: &str) -> bool {
+    s.match_indices(w).any(|(i, _)| !prev_is_word(s, i) && !next_is_word(s, i + w.len()))
+}
+
+/// Whether a word of `s` starts with `w` ("tel" in "tel.", "telefono", not
+/// in "hotel"); a literal `\n` counts as a word break. Unspaced scripts
+/// match anywhere.
+fn word_starts(s: &str, w: &str) -> bool {
+    s.match_indices(w).any(|(i, _)| !prev_is_word(s, i) || s[..i].ends_with("\\n"))
 }
 
 /// Rewrites `\b` and `\B` outside character classes as ASCII word

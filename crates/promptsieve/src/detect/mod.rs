@@ -2,5 +2,6 @@
 
 pub(crate) mod encoded;
 pub(crate) mod invisible;
+pub(crate) mod phone;
 pub(crate) mod suffix;
 pub(crate) mod validate;

@@ -20,6 +20,7 @@ const DEFAULT_PACKS: &[(&str, &str)] = &[
     ("hidden", include_str!("../../../../rules/packs/hidden.toml")),
     ("pii", include_str!("../../../../rules/packs/pii.toml")),
     ("secrets", include_str!("../../../../rules/packs/secrets.toml")),
+    ("pii-phone", include_str!("../../../../rules/packs/pii-phone.toml")),
 ];
 
 /// A parsed rule pack, ready to be compiled into a [`Scanner`](crate::Scanner).
