@@ -59,6 +59,15 @@ fn conformance_suite() {
                     failures.push(format!("{file}/{name}: missing {want}; got {:?}", report.findings));
                 }
             }
+            if let Some(want) = case["redacted"].as_str() {
+                let r = scanner.redact(text);
+                if r.text != want {
+                    failures.push(format!("{file}/{name}: redacted {:?}, want {want:?}", r.text));
+                }
+                if r.restore(&r.text) != text {
+                    failures.push(format!("{file}/{name}: restore does not give the text back"));
+                }
+            }
             if case["exact"].as_bool() == Some(true) {
                 for g in &report.findings {
                     if !wants.iter().any(|w| matches(w, g, text)) {
