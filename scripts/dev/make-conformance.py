@@ -19,6 +19,8 @@ REDACTED = {
   "ipv4-ipv6": "Servidor «[IP_ADDRESS_1]» y [IP_ADDRESS_2] — caído",
   "url-credentials": "克隆 https://[URL_CREDENTIALS_1]@git.example.com/repo.git 吧",
   "secret-github": "токен [SECRET_1] готов",
+  "acceptance-redact": "Hi, I'm [PERSON_1], call me at [PHONE_1] or mail [EMAIL_1]. Key: [SECRET_1]",
+  "person-accented": "Merci de virer la somme au nom de [PERSON_1].",
   "phone-fr": "Rappelle-moi au [PHONE_1] s'il te plaît 📞",
   "numbers-not-pii": "Version 1.2.3.4, order 2024-05-01 12:30, total €1,234,567.89",
 }
@@ -74,6 +76,14 @@ CASES = {
    [("pii-phone", "pii", "(0521) 1234567", 0)], False, True),
   ("phone-us", "Call me on +1 (415) 555-2671 tomorrow — 谢谢",
    [("pii-phone", "pii", "+1 (415) 555-2671", 0)], False, True),
+  ("person-title", "Bonjour, je suis le Dr. Rose Smith, ravie 😊",
+   [("pii-person", "pii", "Rose Smith", 0)], False, True),
+  ("person-accented", "Merci de virer la somme au nom de Édith Bouchet.",
+   [("pii-person", "pii", "Édith Bouchet", 0)], False, True),
+  ("person-common-words", "May I book a room for May 5th? Will it rain? Please mark the essays and bill the client.", [], False, True),
+  ("acceptance-redact", "Hi, I'm Maria Garcia, call me at +34 612 345 678 or mail maria.garcia@example.es. Key: sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv",
+   [("pii-person", "pii", "Maria Garcia", 0), ("pii-phone", "pii", "+34 612 345 678", 0),
+    ("pii-email", "pii", "maria.garcia@example.es", 0), ("secret-openai", "secret", "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv", 0)], False, True),
   ("numbers-not-pii", "Version 1.2.3.4, order 2024-05-01 12:30, total €1,234,567.89", [], False, True),
  ],
  "hidden": [

@@ -65,10 +65,11 @@ pub(crate) enum Builtin {
     EncodedHex,
     EncodedRot13,
     AdversarialSuffix,
+    PersonNames,
 }
 
 impl Builtin {
-    const ALL: [(&'static str, Builtin); 9] = [
+    const ALL: [(&'static str, Builtin); 10] = [
         ("invisible-tag", Builtin::InvisibleTag),
         ("invisible-bidi", Builtin::InvisibleBidi),
         ("invisible-variation", Builtin::InvisibleVariation),
@@ -78,6 +79,7 @@ impl Builtin {
         ("encoded-hex", Builtin::EncodedHex),
         ("encoded-rot13", Builtin::EncodedRot13),
         ("adversarial-suffix", Builtin::AdversarialSuffix),
+        ("person-names", Builtin::PersonNames),
     ];
 
     fn parse(s: &str) -> Option<Builtin> {
@@ -217,6 +219,8 @@ pub(crate) struct Engine {
     normalized: RegexGroup,
     raw: RegexGroup,
     builtins: Vec<(Builtin, u32)>,
+    /// The name dictionaries, built when a pack enables `person-names`.
+    names: Option<detect::names::Names>,
 }
 
 /// Options that shape compilation.
@@ -473,6 +477,14 @@ impl Engine {
             keyword_targets,
             normalized: group(norm_src)?,
             raw: group(raw_src)?,
+            names: builtins.iter().any(|(b, _)| *b == Builtin::PersonNames).then(|| {
+                detect::names::Names::new(
+                    include_str!("../../../rules/dict/first-names.txt"),
+                    include_str!("../../../rules/dict/last-names.txt"),
+                    include_str!("../../../rules/dict/name-words.txt"),
+                    include_str!("../../../rules/dict/never-names.txt"),
+                )
+            }),
             builtins,
             rules,
         })
@@ -661,6 +673,13 @@ impl Engine {
             }
             if let Some(rule) = self.builtin(Builtin::EncodedRot13) {
                 detect::encoded::scan_rot13(self, v, &view.map, rule, hits);
+            }
+        }
+        if let (Some(rule), Some(names)) = (self.builtin(Builtin::PersonNames), &self.names) {
+            // Names need capitalisation, which the view folds away: they run
+            // on the original text.
+            for (s, e, score) in names.find(text) {
+                hits.push(Hit { rule, start: s, end: e, score, detail: None });
             }
         }
         if let Some(rule) = self.builtin(Builtin::AdversarialSuffix) {

@@ -607,8 +607,14 @@ fn dedupe_values(findings: Vec<Finding>) -> Vec<Finding> {
     }
     // Where values of two entities overlap, the more specific one wins:
     // `user:pass@host` in a URL is not an e-mail address.
-    const PRECEDENCE: &[(&str, &str)] =
-        &[("URL_CREDENTIALS", "EMAIL"), ("SECRET", "EMAIL"), ("IBAN", "CREDIT_CARD")];
+    const PRECEDENCE: &[(&str, &str)] = &[
+        ("URL_CREDENTIALS", "EMAIL"),
+        ("SECRET", "EMAIL"),
+        ("IBAN", "CREDIT_CARD"),
+        ("EMAIL", "PERSON"),
+        ("URL_CREDENTIALS", "PERSON"),
+        ("SECRET", "PERSON"),
+    ];
     for (win, lose) in PRECEDENCE {
         // Winner spans sorted by start, with the running maximum of their
         // ends: one binary search per loser (hostile inputs can hold

@@ -2,6 +2,7 @@
 
 pub(crate) mod encoded;
 pub(crate) mod invisible;
+pub(crate) mod names;
 pub(crate) mod phone;
 pub(crate) mod suffix;
 pub(crate) mod validate;

@@ -21,6 +21,7 @@ const DEFAULT_PACKS: &[(&str, &str)] = &[
     ("pii", include_str!("../../../../rules/packs/pii.toml")),
     ("secrets", include_str!("../../../../rules/packs/secrets.toml")),
     ("pii-phone", include_str!("../../../../rules/packs/pii-phone.toml")),
+    ("pii-person", include_str!("../../../../rules/packs/pii-person.toml")),
 ];
 
 /// A parsed rule pack, ready to be compiled into a [`Scanner`](crate::Scanner).
