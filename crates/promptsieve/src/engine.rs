@@ -700,15 +700,28 @@ impl Engine {
             if r.value_group {
                 // The finding is the `value` group: `api_key = "<value>"`
                 // reports and redacts the key, not its label.
-                for c in r.re.captures_iter(t) {
-                    if let Some(m) = c.name("value").filter(|m| !m.is_empty()) {
-                        out.push(Hit {
-                            rule: r.rule,
-                            start: m.start(),
-                            end: m.end(),
-                            score: 0.0,
-                            detail: None,
-                        });
+                // The next search starts where the value ends, not where the
+                // match ends: the delimiter a pattern consumed after one value
+                // ("330-65-6303 ") may be the one the next value needs before it.
+                let mut pos = 0;
+                while pos <= t.len() {
+                    let Some(c) = r.re.captures_at(t, pos) else { break };
+                    let whole = c.get(0).map_or(pos..pos, |m| m.range());
+                    match c.name("value").filter(|m| !m.is_empty()) {
+                        Some(m) => {
+                            out.push(Hit {
+                                rule: r.rule,
+                                start: m.start(),
+                                end: m.end(),
+                                score: 0.0,
+                                detail: None,
+                            });
+                            pos = if m.end() > pos { m.end() } else { whole.end.max(pos + 1) };
+                        }
+                        None => pos = whole.end.max(pos + 1),
+                    }
+                    while pos < t.len() && !t.is_char_boundary(pos) {
+                        pos += 1;
                     }
                 }
                 return;

@@ -332,6 +332,39 @@ pub(crate) fn redact(text: &str, findings: &[Finding], opts: &RedactOptions, vau
             _ => chosen.push((f.span, f)),
         }
     }
+    // A value found once is redacted everywhere it occurs as a whole word:
+    // "M. Cé … Cé" must not keep the second, undetected "Cé".
+    let mut values: Vec<&str> =
+        chosen.iter().map(|(span, _)| &text[span.range()]).filter(|v| v.chars().count() >= 2).collect();
+    values.sort_unstable();
+    values.dedup();
+    if !values.is_empty()
+        && let Ok(ac) = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&values)
+    {
+        let covered = chosen.clone();
+        let by_value: HashMap<&str, &Finding> =
+            covered.iter().map(|(span, f)| (&text[span.range()], *f)).collect();
+        let mut i = 0;
+        for m in ac.find_iter(text) {
+            while i < covered.len() && covered[i].0.end <= m.start() {
+                i += 1;
+            }
+            let span = Span::new(m.start(), m.end());
+            if covered.get(i).is_some_and(|(c, _)| c.overlaps(span)) {
+                continue;
+            }
+            let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+            if word(text[..m.start()].chars().next_back()) || word(text[m.end()..].chars().next()) {
+                continue;
+            }
+            if let Some(f) = by_value.get(&text[span.range()]) {
+                chosen.push((span, f));
+            }
+        }
+        chosen.sort_by_key(|(span, _)| (span.start, span.end));
+    }
     let mut out = String::with_capacity(text.len());
     let mut replacements = Vec::with_capacity(chosen.len());
     let mut last = 0;

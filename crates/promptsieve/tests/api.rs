@@ -270,3 +270,17 @@ fn review_regressions() {
     assert!(s.scan("🏴\u{202E}\u{E007F}").findings.iter().any(|f| f.category == Category::Invisible));
     assert_eq!(s.sanitize("🏴\u{202E}\u{E007F}"), "🏴");
 }
+
+#[test]
+fn adjacent_values_are_all_found() {
+    let s = Scanner::new();
+    for (text, n) in [
+        ("A 330-65-6303   330-65-6303 ", 2),
+        ("ips 10.0.0.1 10.0.0.2 10.0.0.3", 3),
+        ("cards 4111 1111 1111 1111 5555 5555 5555 4444", 2),
+        ("a@example.org b@example.org", 2),
+    ] {
+        let found = s.scan(text).findings.iter().filter(|f| f.entity.is_some()).count();
+        assert_eq!(found, n, "{text}");
+    }
+}
