@@ -78,20 +78,14 @@ pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
     let mut w = stdout.lock();
     let scanner = a.rules.scanner().map_err(|e| e.to_string())?;
     let data = std::fs::read_to_string(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
-    let first: Option<Value> =
-        data.lines().find(|l| !l.trim().is_empty()).and_then(|l| serde_json::from_str(l).ok());
-    if first.as_ref().is_some_and(|v| v.get("spans").is_some()) {
-        return run_spans(&a, &scanner, &data, &mut w);
+    let parsed = json_rows(&a.file, &data)?;
+    if parsed.first().is_some_and(|(_, v)| v.get("spans").is_some()) {
+        return run_spans(&a, &scanner, &parsed, &mut w);
     }
     let mut rows = Vec::new();
-    for (n, line) in data.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v: Value =
-            serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", a.file.display(), n + 1))?;
-        let text =
-            v["text"].as_str().ok_or_else(|| format!("{}:{}: no \"text\"", a.file.display(), n + 1))?;
+    for (n, v) in &parsed {
+        let n = *n;
+        let text = v["text"].as_str().unwrap_or_default();
         let injection = match v["label"].as_str() {
             Some("injection") => true,
             Some("benign") => false,
@@ -217,6 +211,24 @@ pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
     Ok(0)
 }
 
+/// The non-empty lines of a JSONL corpus, parsed, with their 0-based line
+/// numbers; every row must carry a string `text`.
+fn json_rows(path: &std::path::Path, data: &str) -> Result<Vec<(usize, Value)>, String> {
+    let mut rows = Vec::new();
+    for (n, line) in data.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value =
+            serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
+        if !v["text"].is_string() {
+            return Err(format!("{}:{}: no string \"text\"", path.display(), n + 1));
+        }
+        rows.push((n, v));
+    }
+    Ok(rows)
+}
+
 /// The entities the scanner reports, and the corpus labels that mean them.
 const ENTITIES: &[(&str, &[&str])] = &[
     ("EMAIL", &["EMAIL", "EMAIL_ADDRESS"]),
@@ -253,7 +265,7 @@ fn prf(tp_pred: usize, pred: usize, tp_gold: usize, gold: usize) -> (f64, f64, f
 fn run_spans(
     a: &EvalArgs,
     scanner: &promptsieve::Scanner,
-    data: &str,
+    data: &[(usize, Value)],
     w: &mut impl Write,
 ) -> Result<u8, String> {
     let mut tallies: BTreeMap<&str, SpanTally> = BTreeMap::new();
@@ -261,14 +273,8 @@ fn run_spans(
     let mut fps: Vec<String> = Vec::new();
     let (mut rows, mut bytes) = (0usize, 0usize);
     let mut secs = 0.0;
-    for (n, line) in data.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v: Value =
-            serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", a.file.display(), n + 1))?;
-        let text =
-            v["text"].as_str().ok_or_else(|| format!("{}:{}: no \"text\"", a.file.display(), n + 1))?;
+    for (_, v) in data {
+        let text = v["text"].as_str().unwrap_or_default();
         rows += 1;
         bytes += text.len();
         // Byte offset of every code point, to convert our byte spans.
