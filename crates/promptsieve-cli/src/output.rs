@@ -169,10 +169,11 @@ pub(crate) fn human(
         let (line, col) = line_col(text, f.span.start);
         writeln!(
             out,
-            "{bold}{name}:{line}:{col}{bold_end}  {:<8} {}  {} score {:.2}",
+            "{bold}{name}:{line}:{col}{bold_end}  {:<8} {}  {}{} score {:.2}",
             f.severity().as_str(),
             f.rule,
             f.category,
+            f.entity.as_deref().map(|e| format!(" {e}")).unwrap_or_default(),
             f.score
         )?;
         let line_start = text[..f.span.start].rfind('\n').map_or(0, |i| i + 1);
