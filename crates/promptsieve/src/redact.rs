@@ -180,7 +180,7 @@ fn is_placeholder(p: &str) -> bool {
 /// `[EMAIL_1]`, `[ email_1 ]`, or a bare `EMAIL_1` of a known entity.
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\[\s*([A-Z][A-Z_]*?)_(\d+)\s*\]|\b(EMAIL|PHONE|PERSON|CREDIT_CARD|IBAN|US_SSN|IP_ADDRESS|URL_CREDENTIALS|SECRET)_(\d+)\b",
+        r"(?i)\[\s*([A-Z][A-Z0-9_]*?)_(\d+)\s*\]|\b(EMAIL|PHONE|PERSON|CREDIT_CARD|IBAN|US_SSN|IP_ADDRESS|URL_CREDENTIALS|SECRET)_(\d+)\b",
     )
     .unwrap_or_else(|e| panic!("placeholder regex: {e}"))
 });
@@ -264,17 +264,6 @@ impl Vault {
         self.entries.is_empty()
     }
 
-    /// The placeholder of `value` (creating `[ENTITY_n]` on first sight).
-    fn placeholder(&mut self, entity: &str, value: &str) -> String {
-        if let Some((_, _, p)) = self.entries.iter().find(|(e, v, _)| e == entity && v == value) {
-            return p.clone();
-        }
-        let n = self.entries.iter().filter(|(e, _, _)| e == entity).count() + 1;
-        let p = format!("[{entity}_{n}]");
-        self.entries.push((entity.to_string(), value.to_string(), p.clone()));
-        p
-    }
-
     /// Puts every value this vault knows back into `output`.
     ///
     /// # Example
@@ -287,6 +276,42 @@ impl Vault {
     pub fn restore(&self, output: &str) -> String {
         let map: HashMap<String, &str> = self.entries.iter().map(|(_, v, p)| (key(p), v.as_str())).collect();
         restore_with(output, |k| map.get(k).copied())
+    }
+}
+
+/// Hands out placeholders for one redaction call: existing vault entries
+/// are found by hash, and numbers whose placeholder already stands in the
+/// input (say a column named `EMAIL_1`) are skipped, so `restore` cannot
+/// rewrite the user's own words. Linear in the input and the vault.
+struct Numberer<'v> {
+    vault: &'v mut Vault,
+    known: HashMap<(String, String), String>,
+    used: std::collections::HashSet<String>,
+    next: HashMap<String, usize>,
+}
+
+impl<'v> Numberer<'v> {
+    fn new(vault: &'v mut Vault, text: &str) -> Numberer<'v> {
+        let known = vault.entries.iter().map(|(e, v, p)| ((e.clone(), v.clone()), p.clone())).collect();
+        let mut used: std::collections::HashSet<String> =
+            vault.entries.iter().map(|(_, _, p)| key(p)).collect();
+        used.extend(PLACEHOLDER.find_iter(text).map(|m| key(m.as_str())));
+        Numberer { vault, known, used, next: HashMap::new() }
+    }
+
+    fn placeholder(&mut self, entity: &str, value: &str) -> String {
+        if let Some(p) = self.known.get(&(entity.to_string(), value.to_string())) {
+            return p.clone();
+        }
+        let n = self.next.entry(entity.to_string()).or_insert(1);
+        while self.used.contains(&format!("{entity}_{n}")) {
+            *n += 1;
+        }
+        let p = format!("[{entity}_{n}]");
+        self.used.insert(format!("{entity}_{n}"));
+        self.known.insert((entity.to_string(), value.to_string()), p.clone());
+        self.vault.entries.push((entity.to_string(), value.to_string(), p.clone()));
+        p
     }
 }
 
@@ -365,6 +390,7 @@ pub(crate) fn redact(text: &str, findings: &[Finding], opts: &RedactOptions, vau
         }
         chosen.sort_by_key(|(span, _)| (span.start, span.end));
     }
+    let mut numbers = Numberer::new(vault, text);
     let mut out = String::with_capacity(text.len());
     let mut replacements = Vec::with_capacity(chosen.len());
     let mut last = 0;
@@ -372,7 +398,7 @@ pub(crate) fn redact(text: &str, findings: &[Finding], opts: &RedactOptions, vau
         let entity = f.entity.as_deref().unwrap_or("VALUE");
         let original = &text[span.range()];
         let placeholder = match opts.strategy_for(entity) {
-            Strategy::Placeholder => vault.placeholder(entity, original),
+            Strategy::Placeholder => numbers.placeholder(entity, original),
             Strategy::Mask { keep } => mask(original, *keep),
             Strategy::Hash => keyed_hash(&opts.hash_key, entity, original),
             Strategy::Remove => String::new(),
@@ -417,5 +443,11 @@ mod tests {
         assert_eq!(key("[ email_12 ]"), "EMAIL_12");
         assert_eq!(key("PERSON_3"), "PERSON_3");
         assert_eq!(restore_with("x [FOO_9] y", |_| None), "x [FOO_9] y");
+        assert_eq!(key("[EMP_ID2_1]"), "EMP_ID2_1");
+        let mut v = Vault::new();
+        let mut n = Numberer::new(&mut v, "rename column EMAIL_1 to x");
+        assert_eq!(n.placeholder("EMAIL", "a@b.co"), "[EMAIL_2]");
+        assert_eq!(n.placeholder("EMAIL", "c@d.co"), "[EMAIL_3]");
+        assert_eq!(n.placeholder("EMAIL", "a@b.co"), "[EMAIL_2]");
     }
 }

@@ -596,10 +596,14 @@ fn dedupe_values(findings: Vec<Finding>) -> Vec<Finding> {
         if let Some(&i) = last.get(&entity)
             && out[i].span.overlaps(f.span)
         {
-            let better = (f.score, f.span.len()) > (out[i].score, out[i].span.len());
-            if better {
+            // Keep the better-scored finding, widened to cover both: the
+            // value must be redacted whole even when the stronger rule saw
+            // only part of it.
+            let union = Span::new(out[i].span.start.min(f.span.start), out[i].span.end.max(f.span.end));
+            if (f.score, f.span.len()) > (out[i].score, out[i].span.len()) {
                 out[i] = f;
             }
+            out[i].span = union;
             continue;
         }
         last.insert(entity, out.len());

@@ -284,3 +284,27 @@ fn adjacent_values_are_all_found() {
         assert_eq!(found, n, "{text}");
     }
 }
+
+/// Inputs from the second review.
+#[test]
+fn redaction_review_regressions() {
+    let s = Scanner::new();
+    // Two secret rules overlap; the value is redacted whole.
+    let r = s.redact("api_key = sk-proj-AbCdEf1234567890GhIjKlMn.Zz9!Qx7#Secret");
+    assert_eq!(r.text, "api_key = [SECRET_1]");
+    // A placeholder-like word of the user's is never issued nor rewritten.
+    let r = s.redact("Rename column EMAIL_1 to contact; my email is ana@example.org");
+    assert_eq!(r.text, "Rename column EMAIL_1 to contact; my email is [EMAIL_2]");
+    assert_eq!(
+        r.restore("RENAME COLUMN EMAIL_1, wrote to [EMAIL_2]"),
+        "RENAME COLUMN EMAIL_1, wrote to ana@example.org"
+    );
+    // Entities with digits restore too.
+    let p = pack(
+        "[[rule]]\nid = \"t-emp\"\ncategory = \"pii\"\nentity = \"EMP_ID2\"\ndescription = \"d\"\nscore = 0.9\nregex = '''\\bE\\d{6}\\b'''",
+    );
+    let s2 = ScannerBuilder::new().default_packs(false).build([p]).unwrap();
+    let r = s2.redact("employee E123456 left");
+    assert_eq!(r.text, "employee [EMP_ID2_1] left");
+    assert_eq!(r.restore(&r.text), "employee E123456 left");
+}
