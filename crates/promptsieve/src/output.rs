@@ -128,8 +128,11 @@ fn host_allowed(host: &str, allowed: &[String]) -> bool {
 /// Findings specific to model output.
 pub(crate) fn output_findings(reply: &str, ctx: &OutputContext) -> Vec<Finding> {
     let mut out = Vec::new();
+    // ASCII case-folding keeps byte offsets, and a model may well change
+    // the case of a token it repeats.
+    let folded = reply.to_ascii_lowercase();
     for canary in ctx.canaries.iter().filter(|c| !c.is_empty()) {
-        for (i, _) in reply.match_indices(canary.as_str()) {
+        for (i, _) in folded.match_indices(canary.to_ascii_lowercase().as_str()) {
             out.push(Finding {
                 rule: "output-canary".into(),
                 category: Category::Exfiltration,
@@ -295,6 +298,8 @@ mod tests {
             assert_eq!(output_findings(reply, &ctx).len(), 1, "{reply}");
         }
         assert!(output_findings("docs at https://docs.example.com/a?b=c", &ctx).is_empty());
+        let canary = OutputContext { canaries: vec!["c4n4ry-7f3a".into()], ..OutputContext::default() };
+        assert_eq!(output_findings("leaked C4N4RY-7F3A here", &canary).len(), 1);
     }
 
     #[test]
