@@ -252,7 +252,10 @@ impl Scanner {
     /// `pack`) for an invalid rule pack, a `PromptsieveError` for invalid
     /// options.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<Scanner, JsValue> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "ScannerOptions")] options: Option<JsValue>,
+    ) -> Result<Scanner, JsValue> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
         known_keys(
             &options,
             "scanner",
@@ -333,7 +336,11 @@ impl Scanner {
 
     /// Replaces personal data and secrets. Returns a `Redacted` with `text`,
     /// `replacements` and `restore(reply)`.
-    pub fn redact(&self, text: &str, options: JsValue) -> Result<Redacted, JsValue> {
+    pub fn redact(
+        &self,
+        text: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "RedactOptions")] options: Option<JsValue>,
+    ) -> Result<Redacted, JsValue> {
         #[derive(Deserialize, Default)]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
         struct RedactOptions {
@@ -342,6 +349,7 @@ impl Scanner {
             keep: Option<usize>,
             hash_key: Option<String>,
         }
+        let options = options.unwrap_or(JsValue::UNDEFINED);
         known_keys(&options, "redact", &["strategy", "perEntity", "keep", "hashKey"])?;
         let o: RedactOptions = if options.is_undefined() || options.is_null() {
             RedactOptions::default()
@@ -385,7 +393,11 @@ impl Scanner {
     /// Scans a model reply with the conversation's context (canaries,
     /// system prompt, allowed hosts).
     #[wasm_bindgen(js_name = scanOutput, unchecked_return_type = "Report")]
-    pub fn scan_output(&self, reply: &str, context: JsValue) -> Result<JsValue, JsValue> {
+    pub fn scan_output(
+        &self,
+        reply: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "OutputContext")] context: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
         #[derive(Deserialize, Default)]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
         struct Ctx {
@@ -393,6 +405,7 @@ impl Scanner {
             system_prompt: Option<String>,
             allowed_hosts: Option<Vec<String>>,
         }
+        let context = context.unwrap_or(JsValue::UNDEFINED);
         known_keys(&context, "output context", &["canaries", "systemPrompt", "allowedHosts"])?;
         let c: Ctx = if context.is_undefined() || context.is_null() {
             Ctx::default()
