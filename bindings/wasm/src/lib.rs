@@ -86,27 +86,34 @@ export interface OutputContext {
 }
 "#;
 
-/// Maps a Rust error into a JS `Error` whose `name` is `RuleError` (a rule
-/// pack or rule was refused) or `PromptsieveError` (bad options), with the
-/// failing `pack` and `rule` as properties.
+#[wasm_bindgen(module = "/js/errors.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = makeError)]
+    fn make_error(
+        kind: &str,
+        message: &str,
+        pack: Option<String>,
+        rule: Option<String>,
+        reason: &str,
+    ) -> JsValue;
+}
+
+/// Maps a Rust error into a `RuleError` (a rule pack or rule was refused,
+/// with `pack`, `rule` and `reason`) or a `PromptsieveError` (bad options);
+/// both are JS `Error` subclasses exported by the package.
 fn into_js_error(err: &ps::BuildError) -> JsValue {
-    let e = js_sys::Error::new(&err.to_string());
-    let name = if err.rule().is_some() || err.pack().is_some() { "RuleError" } else { "PromptsieveError" };
-    e.set_name(name);
-    let obj: &JsValue = e.as_ref();
-    let set = |k: &str, v: Option<&str>| {
-        let _ = js_sys::Reflect::set(obj, &JsValue::from_str(k), &v.map_or(JsValue::NULL, JsValue::from_str));
-    };
-    set("rule", err.rule());
-    set("pack", err.pack());
-    set("reason", Some(err.reason()));
-    e.into()
+    let kind = if err.rule().is_some() || err.pack().is_some() { "rule" } else { "options" };
+    make_error(
+        kind,
+        &err.to_string(),
+        err.pack().map(str::to_owned),
+        err.rule().map(str::to_owned),
+        err.reason(),
+    )
 }
 
 fn options_error(msg: impl std::fmt::Display) -> JsValue {
-    let e = js_sys::Error::new(&format!("invalid options: {msg}"));
-    e.set_name("PromptsieveError");
-    e.into()
+    make_error("options", &format!("invalid options: {msg}"), None, None, "")
 }
 
 #[derive(Deserialize, Default)]

@@ -2,7 +2,7 @@
 // around astral characters.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Scanner, version } from "../pkg/nodejs/promptsieve.js";
+import { Scanner, version, RuleError, PromptsieveError } from "../pkg/nodejs/promptsieve.js";
 
 const scanner = new Scanner();
 
@@ -31,14 +31,17 @@ test("spans are UTF-16 offsets, also after emoji", () => {
 test("a broken rule pack throws a RuleError naming the rule", () => {
   const bad = `[[rule]]\nid = "my-broken"\ncategory = "injection"\ndescription = "d"\nscore = 0.5\nregex = '(oops'`;
   assert.throws(() => new Scanner({ rules: [bad] }), (e) => {
+    assert.ok(e instanceof RuleError);
+    assert.ok(e instanceof PromptsieveError);
     assert.ok(e instanceof Error);
     assert.equal(e.name, "RuleError");
+    assert.equal(e.pack, "rules[0]");
     assert.equal(e.rule, "my-broken");
     assert.match(e.message, /invalid regex/);
     return true;
   });
-  assert.throws(() => new Scanner({ threshold: 3 }), (e) => e instanceof Error && e.name === "PromptsieveError");
-  assert.throws(() => new Scanner({ colour: "red" }), (e) => e instanceof Error && /invalid options/.test(e.message));
+  assert.throws(() => new Scanner({ threshold: 3 }), (e) => e instanceof PromptsieveError && !(e instanceof RuleError));
+  assert.throws(() => new Scanner({ colour: "red" }), (e) => e instanceof PromptsieveError && /invalid options/.test(e.message));
 });
 
 test("user packs and options", () => {

@@ -2,7 +2,7 @@
 // exercised with real HTTP requests.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { Miniflare } from "miniflare";
@@ -21,6 +21,12 @@ before(async () => {
       // Module names are what the example imports, as a bundler would resolve them.
       { type: "ESModule", path: "promptsieve", contents: readFileSync(join(pkg, "promptsieve.js"), "utf8") },
       { type: "CompiledWasm", path: "promptsieve/promptsieve_bg.wasm", contents: readFileSync(join(pkg, "promptsieve_bg.wasm")) },
+      // The JS snippet wasm-bindgen copies next to the module (error classes).
+      ...readdirSync(join(pkg, "snippets")).map((d) => ({
+        type: "ESModule",
+        path: `snippets/${d}/js/errors.js`,
+        contents: readFileSync(join(pkg, "snippets", d, "js", "errors.js"), "utf8"),
+      })),
     ],
   });
   url = await mf.ready;

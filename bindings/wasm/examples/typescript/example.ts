@@ -1,6 +1,6 @@
 // Type-checked usage of the package (`tsc --noEmit` runs in the test suite),
 // so the generated declarations stay in step with the API.
-import { Scanner, type Report, type Finding, type Decision, type Replacement } from "../../pkg/nodejs/promptsieve.js";
+import { Scanner, RuleError, type Report, type Finding, type Decision, type Replacement } from "../../pkg/nodejs/promptsieve.js";
 
 const scanner = new Scanner({ threshold: 0.6, categories: ["injection", "pii"], policy: { maxBytes: 100_000, redact: ["pii"] } });
 const plain = new Scanner();
@@ -27,3 +27,9 @@ switch (decision.action) {
 
 const out: Report = plain.scanOutput("reply", { canaries: ["c4n4ry"], systemPrompt: "You are…", allowedHosts: ["example.com"] });
 console.log(out.flagged, plain.sanitize("a\u200bb"));
+
+try {
+  new Scanner({ rules: ["not toml"] });
+} catch (e) {
+  if (e instanceof RuleError) console.log(e.pack, e.rule, e.reason);
+}
