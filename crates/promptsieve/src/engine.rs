@@ -9,6 +9,7 @@
 //! from the pack.
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
@@ -155,14 +156,56 @@ struct PhraseInfo {
     bound_end: bool,
 }
 
+/// A regex compiled on first use. Building a scanner only parses rule
+/// regexes (syntax errors are still build errors); the automata are built
+/// the first time a rule's keywords, or the set, say it may match. Most
+/// keyword-gated rules never run on a given text, so start-up no longer
+/// pays for them.
+#[derive(Debug)]
+pub(crate) struct LazyRegex {
+    src: String,
+    ci: bool,
+    cell: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    /// Parses `src` (so errors surface at build time) and defers compiling.
+    fn new(src: &str, ci: bool) -> Result<LazyRegex, String> {
+        let hir = regex_syntax::ParserBuilder::new()
+            .case_insensitive(ci)
+            .build()
+            .parse(src)
+            .map_err(|e| format!("invalid regex: {e}"))?;
+        if hir.properties().minimum_len() == Some(0) {
+            return Err("regex matches the empty string".into());
+        }
+        Ok(LazyRegex { src: src.to_string(), ci, cell: OnceLock::new() })
+    }
+
+    /// The compiled regex. `None` only if it exceeds the size limits, in
+    /// which case the rule never matches (parsing already succeeded).
+    fn get(&self) -> Option<&Regex> {
+        self.cell
+            .get_or_init(|| {
+                RegexBuilder::new(&self.src)
+                    .case_insensitive(self.ci)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .dfa_size_limit(REGEX_DFA_LIMIT)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+}
+
 /// A phrase with too many variants for the literal automaton, as a regex.
 #[derive(Debug)]
 struct PhraseRegex {
     rule: u32,
-    re: Regex,
+    re: LazyRegex,
     word_boundary: bool,
     /// The letters-only form, for letter-splitting (when the rule splits).
-    compact: Option<Regex>,
+    compact: Option<LazyRegex>,
     /// A lower bound on the number of words the phrase matches.
     words: usize,
 }
@@ -170,7 +213,7 @@ struct PhraseRegex {
 #[derive(Debug)]
 struct RegexRule {
     rule: u32,
-    re: Regex,
+    re: LazyRegex,
     /// Whether the regex has a `(?P<value>…)` group that is the finding.
     value_group: bool,
     /// Keyword pattern ids that enable this rule; empty = always run.
@@ -246,7 +289,7 @@ impl Engine {
         let mut compact_rule = Vec::new();
         let mut keyword_pats: Vec<String> = Vec::new();
         let mut keyword_targets: Vec<Vec<(ViewKind, usize)>> = Vec::new();
-        let mut regex_src: [Vec<(u32, Regex, String, bool)>; 2] = [Vec::new(), Vec::new()];
+        let mut regex_src: [Vec<(u32, LazyRegex, String, bool)>; 2] = [Vec::new(), Vec::new()];
         let mut builtins = Vec::new();
         let mut phrase_regex: Vec<PhraseRegex> = Vec::new();
         let mut gate_pats: Vec<String> = Vec::new();
@@ -285,11 +328,7 @@ impl Engine {
                             // same phrase as one regex (see `phrase_to_regex`).
                             let norm = |s: &str| normalize::view(s).text.to_ascii_lowercase();
                             let build = |src: &str| {
-                                RegexBuilder::new(src)
-                                    .case_insensitive(true)
-                                    .size_limit(REGEX_SIZE_LIMIT)
-                                    .dfa_size_limit(REGEX_DFA_LIMIT)
-                                    .build()
+                                LazyRegex::new(src, true)
                                     .map_err(|e| err(format!("phrase {raw:?} does not compile: {e}")))
                             };
                             let re = build(&phrase_to_regex(raw, false, norm).map_err(&err)?)?;
@@ -363,15 +402,7 @@ impl Engine {
                     };
                     let ci = !def.case_sensitive.unwrap_or(false);
                     let re = &ascii_boundaries(re);
-                    let compiled = RegexBuilder::new(re)
-                        .case_insensitive(ci)
-                        .size_limit(REGEX_SIZE_LIMIT)
-                        .dfa_size_limit(REGEX_DFA_LIMIT)
-                        .build()
-                        .map_err(|e| err(format!("invalid regex: {e}")))?;
-                    if compiled.find("").is_some_and(|m| m.is_empty()) || compiled.is_match("") {
-                        return Err(err("regex matches the empty string".into()));
-                    }
+                    let compiled = LazyRegex::new(re, ci).map_err(&err)?;
                     let slot = view as usize;
                     let local = regex_src[slot].len();
                     let gated = def.keywords.as_ref().is_some_and(|k| !k.is_empty());
@@ -437,7 +468,7 @@ impl Engine {
                 .map(Some)
                 .map_err(|e| BuildError::config(format!("cannot build phrase automaton: {e}")))
         };
-        let group = |src: Vec<(u32, Regex, String, bool)>| -> Result<RegexGroup, BuildError> {
+        let group = |src: Vec<(u32, LazyRegex, String, bool)>| -> Result<RegexGroup, BuildError> {
             // The set prefilters the rules that have no keywords: one pass
             // says which of them match at all. Keyword-gated rules skip the
             // set and run only when a keyword occurs. The set cannot carry
@@ -457,7 +488,7 @@ impl Engine {
             let rules = src
                 .into_iter()
                 .map(|(rule, re, _, gated)| {
-                    let value_group = re.capture_names().any(|n| n == Some("value"));
+                    let value_group = re.src.contains("(?P<value>") || re.src.contains("(?<value>");
                     RegexRule { rule, re, gated, value_group }
                 })
                 .collect();
@@ -533,7 +564,8 @@ impl Engine {
             }
         }
         for (p, _) in self.phrase_regex.iter().zip(&enabled).filter(|(_, e)| **e) {
-            for m in p.re.find_iter(v) {
+            let Some(re) = p.re.get() else { continue };
+            for m in re.find_iter(v) {
                 if p.word_boundary && !on_word_boundaries(v, m.start(), m.end()) {
                     continue;
                 }
@@ -578,7 +610,7 @@ impl Engine {
                 }
             }
             for (p, _) in self.phrase_regex.iter().zip(&enabled).filter(|(_, e)| **e) {
-                if let Some(re) = &p.compact {
+                if let Some(re) = p.compact.as_ref().and_then(LazyRegex::get) {
                     found.extend(re.find_iter(&compact.text).map(|m| (p.rule, p.words, m.start(), m.end())));
                 }
             }
@@ -697,6 +729,7 @@ impl Engine {
 
     fn run_regexes(&self, group: &RegexGroup, t: &str, enabled: &[bool], out: &mut Vec<Hit>) {
         let mut run = |r: &RegexRule| {
+            let Some(re) = r.re.get() else { return };
             if r.value_group {
                 // The finding is the `value` group: `api_key = "<value>"`
                 // reports and redacts the key, not its label.
@@ -705,7 +738,7 @@ impl Engine {
                 // ("330-65-6303 ") may be the one the next value needs before it.
                 let mut pos = 0;
                 while pos <= t.len() {
-                    let Some(c) = r.re.captures_at(t, pos) else { break };
+                    let Some(c) = re.captures_at(t, pos) else { break };
                     let whole = c.get(0).map_or(pos..pos, |m| m.range());
                     match c.name("value").filter(|m| !m.is_empty()) {
                         Some(m) => {
@@ -726,7 +759,7 @@ impl Engine {
                 }
                 return;
             }
-            for m in r.re.find_iter(t) {
+            for m in re.find_iter(t) {
                 if !m.is_empty() {
                     out.push(Hit { rule: r.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
                 }
