@@ -668,10 +668,11 @@ fn risk(findings: &[Finding]) -> f64 {
 /// # Example
 ///
 /// ```
-/// let report = promptsieve::Scanner::new().scan("hello");
-/// assert!(!report.flagged);
-/// assert_eq!(serde_json_like(&report), "0 findings");
-/// # fn serde_json_like(r: &promptsieve::Report) -> String { format!("{} findings", r.findings.len()) }
+/// let report = promptsieve::Scanner::new().scan("hello, mail ana@example.org");
+/// assert!(!report.flagged); // personal data is not an attack
+/// assert_eq!(report.risk, 0.0);
+/// assert!(report.has_sensitive_data());
+/// assert_eq!(report.findings[0].entity.as_deref(), Some("EMAIL"));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Report {
