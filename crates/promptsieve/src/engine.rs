@@ -20,6 +20,7 @@ use crate::finding::Category;
 use crate::normalize::{self, is_word_char};
 use crate::pack::{RuleDef, RulePack, expand_phrase, phrase_to_regex, required_literals};
 use crate::util::hidden::{HiddenKind, hidden_kind};
+use crate::util::{ceil_boundary, floor_boundary};
 
 /// Shortest compact (letters-only) phrase worth matching through
 /// letter-splitting: shorter ones occur by accident inside ordinary words.
@@ -908,20 +909,6 @@ fn validate_def(def: &RuleDef) -> Result<(), String> {
         return Err(format!("entity {e:?} must be UPPER_SNAKE_CASE"));
     }
     Ok(())
-}
-
-fn floor_boundary(s: &str, mut i: usize) -> usize {
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-fn ceil_boundary(s: &str, mut i: usize) -> usize {
-    while i < s.len() && !s.is_char_boundary(i) {
-        i += 1;
-    }
-    i
 }
 
 /// Whether a match `[s, e)` does not cut a word at either end: an edge that

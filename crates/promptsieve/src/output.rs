@@ -5,10 +5,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
-use hmac::{Hmac, KeyInit, Mac};
 use regex::Regex;
 use serde::Serialize;
-use sha2::Sha256;
 
 use crate::finding::{Category, Finding, Span};
 use crate::scanner::Report;
@@ -239,10 +237,7 @@ impl Audit {
     /// assert_eq!((a.bytes, a.chars, a.rules.len()), (5, 5, 0));
     /// ```
     pub fn new(text: &str, report: &Report, key: &[u8]) -> Audit {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key"));
-        mac.update(text.as_bytes());
-        let input_hmac = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let input_hmac = crate::util::hmac_hex(key, &[text.as_bytes()]);
         let mut rules: Vec<String> = report.findings.iter().map(|f| f.rule.clone()).collect();
         rules.sort();
         rules.dedup();

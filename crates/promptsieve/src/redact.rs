@@ -4,10 +4,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use hmac::{Hmac, KeyInit, Mac};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 use crate::finding::{Category, Finding, Span};
 
@@ -331,14 +329,8 @@ fn mask(value: &str, keep: usize) -> String {
 }
 
 fn keyed_hash(key: &[u8], entity: &str, value: &str) -> String {
-    let mut mac =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
-    mac.update(entity.as_bytes());
-    mac.update(&[0]);
-    mac.update(value.as_bytes());
-    let out = mac.finalize().into_bytes();
-    let hex: String = out.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    format!("[{entity}:{hex}]")
+    let hex = crate::util::hmac_hex(key, &[entity.as_bytes(), &[0], value.as_bytes()]);
+    format!("[{entity}:{}]", &hex[..12])
 }
 
 /// Replaces the findings of `text` chosen by `opts`, numbering placeholders

@@ -343,8 +343,7 @@ impl Scanner {
     pub fn scan_output(&self, reply: &str, ctx: &OutputContext) -> Report {
         let mut findings = self.scan(reply).findings;
         findings.extend(output_findings(reply, ctx));
-        findings
-            .sort_by(|a, b| (a.span.start, a.span.end, &a.rule).cmp(&(b.span.start, b.span.end, &b.rule)));
+        sort_findings(&mut findings);
         let risk = risk(&findings);
         Report { flagged: risk >= self.inner.threshold, risk, findings }
     }
@@ -577,8 +576,13 @@ fn merge(engine: &Engine, text: &str, mut hits: Vec<Hit>) -> Vec<Finding> {
             }
         })
         .collect();
-    findings.sort_by(|a, b| (a.span.start, a.span.end, &a.rule).cmp(&(b.span.start, b.span.end, &b.rule)));
+    sort_findings(&mut findings);
     dedupe_values(findings)
+}
+
+/// The order every report uses: by start, then end, then rule id.
+fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| (a.span.start, a.span.end, &a.rule).cmp(&(b.span.start, b.span.end, &b.rule)));
 }
 
 /// Personal data and secrets are values: when two rules report overlapping
@@ -644,7 +648,7 @@ fn dedupe_values(findings: Vec<Finding>) -> Vec<Finding> {
         });
     }
     // A replacement can start later than the findings kept after it.
-    out.sort_by(|a, b| (a.span.start, a.span.end, &a.rule).cmp(&(b.span.start, b.span.end, &b.rule)));
+    sort_findings(&mut out);
     out
 }
 

@@ -15,6 +15,7 @@
 //! Every loop is bounded by the input length and no pattern backtracks on
 //! more than a few digits: linear time.
 
+use crate::util::{ceil_boundary, floor_boundary};
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -152,22 +153,6 @@ fn ci_prefix(s: &str, pat: &str) -> Option<usize> {
 /// char): nothing follows, or a non-word char.
 fn word_ends(rest: &str) -> bool {
     rest.chars().next().is_none_or(|c| !is_word_py(c))
-}
-
-fn floor_boundary(s: &str, i: usize) -> usize {
-    let mut i = i.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-fn ceil_boundary(s: &str, i: usize) -> usize {
-    let mut i = i.min(s.len());
-    while !s.is_char_boundary(i) {
-        i += 1;
-    }
-    i
 }
 
 // ------------------------------------------------------------ word lists ----

@@ -1,3 +1,34 @@
 //! Crate-private helpers.
 
 pub(crate) mod hidden;
+
+/// The nearest char boundary of `s` at or before `i` (clamped to the end).
+pub(crate) fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The nearest char boundary of `s` at or after `i` (clamped to the end).
+pub(crate) fn ceil_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// HMAC-SHA256 of the concatenated `parts` under `key`, as lower-case hex.
+/// Used for keyed-hash redaction and audit records, which must be stable
+/// for one key and useless without it.
+pub(crate) fn hmac_hex(key: &[u8], parts: &[&[u8]]) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key"));
+    for p in parts {
+        mac.update(p);
+    }
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
