@@ -826,6 +826,20 @@ impl Scanner {
             .collect()
     }
 
+    /// Seconds per native `scan` of `text`, measured in Rust over
+    /// `iterations` calls (the reference line for the binding's overhead in
+    /// `bench/speed.py`).
+    fn _time_scan(&self, py: Python<'_>, text: String, iterations: usize) -> PyResult<f64> {
+        detached(py, || {
+            let n = iterations.max(1);
+            let start = std::time::Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(self.inner.scan(std::hint::black_box(&text)));
+            }
+            start.elapsed().as_secs_f64() / n as f64
+        })
+    }
+
     /// Pickling rebuilds the scanner from its configuration (rule sources
     /// included), so it ships to worker processes.
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
