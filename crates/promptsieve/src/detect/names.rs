@@ -764,6 +764,21 @@ impl<'a> Scan<'a> {
             if capish && k.sent_start && !k.name && ctx < 0.3 {
                 seed = false;
             }
+            // A sentence-initial common word that is also a surname, before a
+            // given name, is a verb, not part of the name: "Call Alice Smith",
+            // "Reach Jane Doe". The name starts at the next token.
+            if capish
+                && k.sent_start
+                && k.word
+                && !k.first
+                && ctx < 0.3
+                && i + 1 < n
+                && toks[i + 1].first
+                && toks[i + 1].capish()
+                && self.gap(i + 1) == " "
+            {
+                seed = false;
+            }
             if d.street.contains(kl) || (!k.name && ctx >= 0.3 && self.prev_joined_in(i, 3, &d.german)) {
                 seed = false;
             }
@@ -898,6 +913,14 @@ mod tests {
         assert_eq!(hits.len(), 1, "{text:?}: {hits:?}");
         let (s, e, sc) = hits[0];
         (&text[s..e], sc)
+    }
+
+    #[test]
+    fn sentence_initial_verbs_are_not_part_of_the_name() {
+        assert_eq!(spans("Call Alice Smith on Monday."), ["Alice Smith"]);
+        assert_eq!(spans("Reach Jane Doe at the office."), ["Jane Doe"]);
+        // a given name at sentence start still starts the name
+        assert_eq!(spans("Will Smith called."), ["Will Smith"]);
     }
 
     #[test]
