@@ -243,10 +243,6 @@ impl Report {
         self.findings.bind(py).try_iter().map(Bound::into_any)
     }
 
-    fn __bool__(&self) -> bool {
-        self.flagged
-    }
-
     fn __repr__(&self, py: Python<'_>) -> String {
         format!(
             "Report(risk={}, flagged={}, findings={})",

@@ -58,7 +58,7 @@ def test_spans_are_code_points_around_emoji_and_accents(scanner: Scanner) -> Non
 
 def test_report_has_risk(scanner: Scanner) -> None:
     r = scanner.report(ATTACK)
-    assert r.flagged and bool(r) and r.risk >= scanner.threshold
+    assert r.flagged and r.risk >= scanner.threshold
     assert len(r) == len(r.findings) == len(list(r))
     benign = scanner.report("Summarise this article about tides.")
     assert not benign.flagged and benign.risk == 0.0
