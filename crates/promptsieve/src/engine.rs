@@ -209,6 +209,8 @@ struct PhraseRegex {
     compact: Option<LazyRegex>,
     /// A lower bound on the number of words the phrase matches.
     words: usize,
+    /// Whether the rule's category is an attack (see [`Category::is_attack`]).
+    attack: bool,
 }
 
 #[derive(Debug)]
@@ -219,6 +221,9 @@ struct RegexRule {
     value_group: bool,
     /// Keyword pattern ids that enable this rule; empty = always run.
     gated: bool,
+    /// Whether the rule's category is an attack: derived texts (letter-split
+    /// joins, ROT13, decoded payloads) only look for attacks.
+    attack: bool,
 }
 
 #[derive(Debug, Default)]
@@ -227,7 +232,20 @@ struct RegexGroup {
     set: Option<RegexSet>,
     /// For each pattern of `set`, its index in `rules`.
     set_rules: Vec<usize>,
+    /// Whether any rule of `set` is an attack rule (otherwise derived texts
+    /// skip the set).
+    set_attack: bool,
     rules: Vec<RegexRule>,
+}
+
+/// A regex rule while the engine is compiled.
+struct RegexSrc {
+    rule: u32,
+    re: LazyRegex,
+    /// The source for the `RegexSet`, with its flags inline.
+    set_src: String,
+    gated: bool,
+    attack: bool,
 }
 
 /// A raw hit, with its span already in original-text bytes.
@@ -290,7 +308,7 @@ impl Engine {
         let mut compact_rule = Vec::new();
         let mut keyword_pats: Vec<String> = Vec::new();
         let mut keyword_targets: Vec<Vec<(ViewKind, usize)>> = Vec::new();
-        let mut regex_src: [Vec<(u32, LazyRegex, String, bool)>; 2] = [Vec::new(), Vec::new()];
+        let mut regex_src: [Vec<RegexSrc>; 2] = [Vec::new(), Vec::new()];
         let mut builtins = Vec::new();
         let mut phrase_regex: Vec<PhraseRegex> = Vec::new();
         let mut gate_pats: Vec<String> = Vec::new();
@@ -361,7 +379,14 @@ impl Engine {
                                 }
                                 _ => ungated_phrase_regex.push(gate),
                             }
-                            phrase_regex.push(PhraseRegex { rule: idx, re, word_boundary, compact, words });
+                            phrase_regex.push(PhraseRegex {
+                                rule: idx,
+                                re,
+                                word_boundary,
+                                compact,
+                                words,
+                                attack: category.is_attack(),
+                            });
                             n += 1;
                             continue;
                         };
@@ -418,7 +443,13 @@ impl Engine {
                         }
                     }
                     let set_src = if ci { format!("(?i:{re})") } else { format!("(?:{re})") };
-                    regex_src[slot].push((idx, compiled, set_src, gated));
+                    regex_src[slot].push(RegexSrc {
+                        rule: idx,
+                        re: compiled,
+                        set_src,
+                        gated,
+                        attack: category.is_attack(),
+                    });
                 } else if let Some(name) = &def.builtin {
                     let b = Builtin::parse(name).ok_or_else(|| {
                         let known: Vec<&str> = Builtin::ALL.iter().map(|(n, _)| *n).collect();
@@ -469,17 +500,18 @@ impl Engine {
                 .map(Some)
                 .map_err(|e| BuildError::config(format!("cannot build phrase automaton: {e}")))
         };
-        let group = |src: Vec<(u32, LazyRegex, String, bool)>| -> Result<RegexGroup, BuildError> {
+        let group = |src: Vec<RegexSrc>| -> Result<RegexGroup, BuildError> {
             // The set prefilters the rules that have no keywords: one pass
             // says which of them match at all. Keyword-gated rules skip the
             // set and run only when a keyword occurs. The set cannot carry
             // per-pattern flags, so each source already has its `(?i:…)`.
-            let ungated: Vec<usize> = (0..src.len()).filter(|&i| !src[i].3).collect();
+            let ungated: Vec<usize> = (0..src.len()).filter(|&i| !src[i].gated).collect();
+            let set_attack = ungated.iter().any(|&i| src[i].attack);
             let set = if ungated.is_empty() {
                 None
             } else {
                 Some(
-                    RegexSetBuilder::new(ungated.iter().map(|&i| &src[i].2))
+                    RegexSetBuilder::new(ungated.iter().map(|&i| &src[i].set_src))
                         .size_limit(REGEX_SIZE_LIMIT * 4)
                         .dfa_size_limit(REGEX_DFA_LIMIT * 4)
                         .build()
@@ -488,12 +520,12 @@ impl Engine {
             };
             let rules = src
                 .into_iter()
-                .map(|(rule, re, _, gated)| {
+                .map(|RegexSrc { rule, re, gated, attack, .. }| {
                     let value_group = re.src.contains("(?P<value>") || re.src.contains("(?<value>");
-                    RegexRule { rule, re, gated, value_group }
+                    RegexRule { rule, re, gated, value_group, attack }
                 })
                 .collect();
-            Ok(RegexGroup { set, set_rules: ungated, rules })
+            Ok(RegexGroup { set, set_rules: ungated, set_attack, rules })
         };
         let [norm_src, raw_src] = regex_src;
         Ok(Engine {
@@ -526,31 +558,53 @@ impl Engine {
         self.builtins.iter().find(|(x, _)| *x == b).map(|(_, i)| *i)
     }
 
-    /// Runs every matcher over `text`, appending hits with original spans.
+    /// The rule of builtin `b`, if enabled and wanted (see [`Engine::wanted`]).
+    fn builtin_for(&self, b: Builtin, attack_only: bool) -> Option<u32> {
+        self.builtin(b).filter(|&r| self.wanted(r, attack_only))
+    }
+
+    /// Whether hits of `rule` are wanted: derived texts (`attack_only`)
+    /// look for attacks only, so personal-data and secret matchers skip them.
+    fn wanted(&self, rule: u32, attack_only: bool) -> bool {
+        !attack_only || self.rules[rule as usize].category.is_attack()
+    }
+
     /// Phrases, phrase regexes and normalised-view regexes over one view
-    /// text; spans in that text's offsets.
-    fn match_view(&self, v: &str, out: &mut Vec<Hit>) -> Option<(normalize::Compact, Vec<bool>)> {
+    /// text; spans in that text's offsets. With `attack_only`, only attack
+    /// rules run (the hits of each rule do not depend on other rules).
+    fn match_view(
+        &self,
+        v: &str,
+        out: &mut Vec<Hit>,
+        attack_only: bool,
+    ) -> Option<(normalize::Compact, Vec<bool>)> {
         if let Some(ac) = &self.phrases {
             for m in ac.find_overlapping_iter(v) {
                 let info = &self.phrase_info[m.pattern().as_usize()];
                 if (info.bound_start && prev_is_word(v, m.start()))
                     || (info.bound_end && next_is_word(v, m.end()))
+                    || !self.wanted(info.rule, attack_only)
                 {
                     continue;
                 }
                 out.push(Hit { rule: info.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
             }
         }
-        let compact = self.phrase_regex_on(v, out);
+        let compact = self.phrase_regex_on(v, out, attack_only);
         let enabled = self.keyword_hits(v, ViewKind::Normalized, self.normalized.rules.len());
-        self.run_regexes(&self.normalized, v, &enabled, out);
+        self.run_regexes(&self.normalized, v, &enabled, out, attack_only);
         compact
     }
 
     /// Runs the phrase regexes whose required literals occur; returns the
     /// compact view built for the gate (reused for letter-splitting) and
     /// which phrase regexes are enabled.
-    fn phrase_regex_on(&self, v: &str, out: &mut Vec<Hit>) -> Option<(normalize::Compact, Vec<bool>)> {
+    fn phrase_regex_on(
+        &self,
+        v: &str,
+        out: &mut Vec<Hit>,
+        attack_only: bool,
+    ) -> Option<(normalize::Compact, Vec<bool>)> {
         if self.phrase_regex.is_empty() {
             return None;
         }
@@ -564,7 +618,9 @@ impl Engine {
                 enabled[self.gate_target[m.pattern().as_usize()]] = true;
             }
         }
-        for (p, _) in self.phrase_regex.iter().zip(&enabled).filter(|(_, e)| **e) {
+        for (p, _) in
+            self.phrase_regex.iter().zip(&enabled).filter(|(p, e)| **e && (p.attack || !attack_only))
+        {
             let Some(re) = p.re.get() else { continue };
             for m in re.find_iter(v) {
                 if p.word_boundary && !on_word_boundaries(v, m.start(), m.end()) {
@@ -592,11 +648,13 @@ impl Engine {
     }
 
     /// Runs every matcher over `text`, appending hits with original spans.
+    /// Decoded payloads (`depth > 0`) only look for attacks.
     pub(crate) fn scan(&self, text: &str, depth: u8, hits: &mut Vec<Hit>) {
+        let attack_only = depth > 0;
         let view = normalize::view(text);
         let v = view.text.as_ref();
         let mut vhits: Vec<Hit> = Vec::new();
-        let gated = self.match_view(v, &mut vhits);
+        let gated = self.match_view(v, &mut vhits, attack_only);
 
         // Phrases run together or split by any separator, on the compact
         // (letters-only) view.
@@ -616,7 +674,7 @@ impl Engine {
                 }
             }
             for (rule, words, cs, ce) in found {
-                if ce - cs < MIN_COMPACT_LEN {
+                if ce - cs < MIN_COMPACT_LEN || !self.wanted(rule, attack_only) {
                     continue;
                 }
                 let (s, e) = compact.map.span(cs, ce);
@@ -651,11 +709,8 @@ impl Engine {
             let jview = normalize::view(&joined.text);
             let jv = jview.text.as_ref();
             let mut jhits = Vec::new();
-            self.match_view(jv, &mut jhits);
+            self.match_view(jv, &mut jhits, true);
             for mut h in jhits {
-                if !self.rules[h.rule as usize].category.is_attack() {
-                    continue;
-                }
                 let (js, je) = jview.map.span(h.start, h.end);
                 let (s, e) = joined.map.span(js, je);
                 let e = extend_over_marks(text, e);
@@ -673,7 +728,7 @@ impl Engine {
         if !self.raw.rules.is_empty() {
             let enabled_raw = self.keyword_hits(v, ViewKind::Raw, self.raw.rules.len());
             let mut raw_hits = Vec::new();
-            self.run_regexes(&self.raw, text, &enabled_raw, &mut raw_hits);
+            self.run_regexes(&self.raw, text, &enabled_raw, &mut raw_hits, attack_only);
             for mut h in raw_hits {
                 if self.accept(h.rule, &text[h.start..h.end], text, h.start, h.end, &mut h.score) {
                     hits.push(h);
@@ -689,7 +744,7 @@ impl Engine {
             Builtin::InvisibleControl,
             Builtin::InvisibleZeroWidth,
         ]
-        .map(|b| self.builtin(b).map(|i| (i, self.rules[i as usize].score)));
+        .map(|b| self.builtin_for(b, attack_only).map(|i| (i, self.rules[i as usize].score)));
         if hidden.iter().any(Option::is_some)
             && !text.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t' || b == b'\r')
         {
@@ -700,22 +755,23 @@ impl Engine {
                 (Builtin::EncodedBase64, detect::encoded::Encoding::Base64),
                 (Builtin::EncodedHex, detect::encoded::Encoding::Hex),
             ] {
-                if let Some(rule) = self.builtin(b) {
+                if let Some(rule) = self.builtin_for(b, attack_only) {
                     detect::encoded::scan(self, v, &view.map, enc, rule, depth, hits);
                 }
             }
-            if let Some(rule) = self.builtin(Builtin::EncodedRot13) {
+            if let Some(rule) = self.builtin_for(Builtin::EncodedRot13, attack_only) {
                 detect::encoded::scan_rot13(self, v, &view.map, rule, hits);
             }
         }
-        if let (Some(rule), Some(names)) = (self.builtin(Builtin::PersonNames), &self.names) {
+        if let (Some(rule), Some(names)) = (self.builtin_for(Builtin::PersonNames, attack_only), &self.names)
+        {
             // Names need capitalisation, which the view folds away: they run
             // on the original text.
             for (s, e, score) in names.find(text) {
                 hits.push(Hit { rule, start: s, end: e, score, detail: None });
             }
         }
-        if let Some(rule) = self.builtin(Builtin::AdversarialSuffix) {
+        if let Some(rule) = self.builtin_for(Builtin::AdversarialSuffix, attack_only) {
             detect::suffix::scan(text, rule, self.rules[rule as usize].score, hits);
         }
     }
@@ -724,12 +780,22 @@ impl Engine {
     /// ROT13), as `(rule, start, end)` in that text's offsets.
     pub(crate) fn view_hits(&self, t: &str) -> Vec<(u32, usize, usize)> {
         let mut out = Vec::new();
-        self.match_view(t, &mut out);
+        self.match_view(t, &mut out, true);
         out.into_iter().map(|h| (h.rule, h.start, h.end)).collect()
     }
 
-    fn run_regexes(&self, group: &RegexGroup, t: &str, enabled: &[bool], out: &mut Vec<Hit>) {
+    fn run_regexes(
+        &self,
+        group: &RegexGroup,
+        t: &str,
+        enabled: &[bool],
+        out: &mut Vec<Hit>,
+        attack_only: bool,
+    ) {
         let mut run = |r: &RegexRule| {
+            if attack_only && !r.attack {
+                return;
+            }
             let Some(re) = r.re.get() else { return };
             if r.value_group {
                 // The finding is the `value` group: `api_key = "<value>"`
@@ -769,7 +835,7 @@ impl Engine {
         for (r, _) in group.rules.iter().zip(enabled).filter(|(r, en)| r.gated && **en) {
             run(r);
         }
-        if let Some(set) = &group.set {
+        if let Some(set) = group.set.as_ref().filter(|_| group.set_attack || !attack_only) {
             for i in set.matches(t).iter() {
                 run(&group.rules[group.set_rules[i]]);
             }
