@@ -1008,6 +1008,12 @@ pub(crate) fn validate(hay: &str, start: usize, end: usize) -> Verdict {
     let (Some(s), Some(pre), Some(post)) = (hay.get(start..end), hay.get(..start), hay.get(end..)) else {
         return Reject;
     };
+    // Fewer than six digits is rejected below (`n < 6`) after checks that
+    // can only reject too; deciding it first skips them for the many short
+    // numbers of ordinary text.
+    if s.chars().filter(|&c| is_dec(c)).nth(5).is_none() {
+        return Reject;
+    }
 
     // ---- neighbours (the regex cannot look around) --------------------------
     let mut back = pre.chars().rev();
