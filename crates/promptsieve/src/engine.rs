@@ -238,6 +238,20 @@ struct RegexGroup {
     rules: Vec<RegexRule>,
 }
 
+/// What one pass over a view found besides hits, for the caller.
+#[derive(Default)]
+struct ViewPass {
+    /// The compact (letters-only) view, when something needed it.
+    compact: Option<normalize::Compact>,
+    /// Which phrase regexes their gate enabled.
+    enabled_phrase_regex: Vec<bool>,
+    /// Compact-phrase matches `(rule, words, start, end)` in the compact
+    /// view, when letter-splitting was asked for.
+    compact_found: Vec<(u32, usize, usize, usize)>,
+    /// Which raw-view regex rules a keyword enabled.
+    enabled_raw: Vec<bool>,
+}
+
 /// A regex rule while the engine is compiled.
 struct RegexSrc {
     rule: u32,
@@ -262,19 +276,22 @@ pub(crate) struct Hit {
 #[derive(Debug)]
 pub(crate) struct Engine {
     pub(crate) rules: Vec<Rule>,
-    phrases: Option<AhoCorasick>,
+    /// The phrases (patterns `0..phrase_info.len()`) and then the regex
+    /// keywords, in one automaton: one pass over a view finds both.
+    view_ac: Option<AhoCorasick>,
     phrase_info: Vec<PhraseInfo>,
-    compact: Option<AhoCorasick>,
+    /// The phrase-regex gate literals (patterns `0..gate_target.len()`) and
+    /// then the compact phrases, in one automaton over the compact view.
+    compact_ac: Option<AhoCorasick>,
     /// Rule and word count of each compact pattern.
     compact_rule: Vec<(u32, usize)>,
     phrase_regex: Vec<PhraseRegex>,
-    /// Required literals of the phrase regexes (letters and digits only),
-    /// searched in the compact view: a phrase regex runs only when one of
-    /// its literals occurs.
-    phrase_gate: Option<AhoCorasick>,
+    /// For each gate literal (required literals of the phrase regexes,
+    /// letters and digits only, searched in the compact view), the phrase
+    /// regex it enables: a phrase regex runs only when one of its literals
+    /// occurs.
     gate_target: Vec<usize>,
     ungated_phrase_regex: Vec<usize>,
-    keywords: Option<AhoCorasick>,
     /// For each keyword pattern: the regex rule indices (into the group's
     /// `rules`) it enables, as `(raw_view, index)`.
     keyword_targets: Vec<Vec<(ViewKind, usize)>>,
@@ -528,16 +545,18 @@ impl Engine {
             Ok(RegexGroup { set, set_rules: ungated, set_attack, rules })
         };
         let [norm_src, raw_src] = regex_src;
+        let mut view_pats = phrase_pats;
+        view_pats.extend(keyword_pats);
+        let mut compact_all = gate_pats;
+        compact_all.extend(compact_pats);
         Ok(Engine {
-            phrase_gate: ac(&gate_pats, MatchKind::Standard)?,
+            compact_ac: ac(&compact_all, MatchKind::Standard)?,
             gate_target,
             ungated_phrase_regex,
             phrase_regex,
-            phrases: ac(&phrase_pats, MatchKind::Standard)?,
+            view_ac: ac(&view_pats, MatchKind::Standard)?,
             phrase_info,
-            compact: ac(&compact_pats, MatchKind::Standard)?,
             compact_rule,
-            keywords: ac(&keyword_pats, MatchKind::Standard)?,
             keyword_targets,
             normalized: group(norm_src)?,
             raw: group(raw_src)?,
@@ -571,16 +590,20 @@ impl Engine {
 
     /// Phrases, phrase regexes and normalised-view regexes over one view
     /// text; spans in that text's offsets. With `attack_only`, only attack
-    /// rules run (the hits of each rule do not depend on other rules).
-    fn match_view(
-        &self,
-        v: &str,
-        out: &mut Vec<Hit>,
-        attack_only: bool,
-    ) -> Option<(normalize::Compact, Vec<bool>)> {
-        if let Some(ac) = &self.phrases {
+    /// rules run (the hits of each rule do not depend on other rules). With
+    /// `letter_split`, the compact phrases are matched too (see [`ViewPass`]).
+    fn match_view(&self, v: &str, out: &mut Vec<Hit>, attack_only: bool, letter_split: bool) -> ViewPass {
+        let n_phrases = self.phrase_info.len();
+        let mut enabled = [vec![false; self.normalized.rules.len()], vec![false; self.raw.rules.len()]];
+        if let Some(ac) = &self.view_ac {
             for m in ac.find_overlapping_iter(v) {
-                let info = &self.phrase_info[m.pattern().as_usize()];
+                let pid = m.pattern().as_usize();
+                let Some(info) = self.phrase_info.get(pid) else {
+                    for &(k, i) in &self.keyword_targets[pid - n_phrases] {
+                        enabled[k as usize][i] = true;
+                    }
+                    continue;
+                };
                 if (info.bound_start && prev_is_word(v, m.start()))
                     || (info.bound_end && next_is_word(v, m.end()))
                     || !self.wanted(info.rule, attack_only)
@@ -590,32 +613,44 @@ impl Engine {
                 out.push(Hit { rule: info.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
             }
         }
-        let compact = self.phrase_regex_on(v, out, attack_only);
-        let enabled = self.keyword_hits(v, ViewKind::Normalized, self.normalized.rules.len());
-        self.run_regexes(&self.normalized, v, &enabled, out, attack_only);
-        compact
+        let [enabled_norm, enabled_raw] = enabled;
+        let pass = self.phrase_regex_on(v, out, attack_only, letter_split);
+        self.run_regexes(&self.normalized, v, &enabled_norm, out, attack_only);
+        ViewPass { enabled_raw, ..pass }
     }
 
-    /// Runs the phrase regexes whose required literals occur; returns the
-    /// compact view built for the gate (reused for letter-splitting) and
-    /// which phrase regexes are enabled.
+    /// Runs the phrase regexes whose required literals occur. The compact
+    /// view is built when the gate or letter-splitting needs it.
     fn phrase_regex_on(
         &self,
         v: &str,
         out: &mut Vec<Hit>,
         attack_only: bool,
-    ) -> Option<(normalize::Compact, Vec<bool>)> {
-        if self.phrase_regex.is_empty() {
-            return None;
+        letter_split: bool,
+    ) -> ViewPass {
+        let mut pass = ViewPass::default();
+        let split_rules = letter_split
+            && (!self.compact_rule.is_empty() || self.phrase_regex.iter().any(|p| p.compact.is_some()));
+        if self.phrase_regex.is_empty() && !split_rules {
+            return pass;
         }
         let compact = normalize::compact(v);
         let mut enabled = vec![false; self.phrase_regex.len()];
         for &i in &self.ungated_phrase_regex {
             enabled[i] = true;
         }
-        if let Some(gate) = &self.phrase_gate {
-            for m in gate.find_overlapping_iter(&compact.text) {
-                enabled[self.gate_target[m.pattern().as_usize()]] = true;
+        if let Some(ac) = &self.compact_ac {
+            let n_gate = self.gate_target.len();
+            for m in ac.find_overlapping_iter(&compact.text) {
+                let pid = m.pattern().as_usize();
+                match self.gate_target.get(pid) {
+                    Some(&target) => enabled[target] = true,
+                    None if letter_split => {
+                        let (rule, words) = self.compact_rule[pid - n_gate];
+                        pass.compact_found.push((rule, words, m.start(), m.end()));
+                    }
+                    None => {}
+                }
             }
         }
         for (p, _) in
@@ -629,22 +664,9 @@ impl Engine {
                 out.push(Hit { rule: p.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
             }
         }
-        Some((compact, enabled))
-    }
-
-    /// Which regex rules of `kind` have a keyword in `v`.
-    fn keyword_hits(&self, v: &str, kind: ViewKind, n: usize) -> Vec<bool> {
-        let mut enabled = vec![false; n];
-        if let Some(kw) = &self.keywords {
-            for m in kw.find_overlapping_iter(v) {
-                for &(k, i) in &self.keyword_targets[m.pattern().as_usize()] {
-                    if k == kind {
-                        enabled[i] = true;
-                    }
-                }
-            }
-        }
-        enabled
+        pass.compact = Some(compact);
+        pass.enabled_phrase_regex = enabled;
+        pass
     }
 
     /// Runs every matcher over `text`, appending hits with original spans.
@@ -654,20 +676,14 @@ impl Engine {
         let view = normalize::view(text);
         let v = view.text.as_ref();
         let mut vhits: Vec<Hit> = Vec::new();
-        let gated = self.match_view(v, &mut vhits, attack_only);
+        let ViewPass { compact, enabled_phrase_regex: enabled, compact_found: mut found, enabled_raw } =
+            self.match_view(v, &mut vhits, attack_only, true);
 
         // Phrases run together or split by any separator, on the compact
         // (letters-only) view.
-        if self.compact.is_some() || self.phrase_regex.iter().any(|p| p.compact.is_some()) {
-            let (compact, enabled) = gated.unwrap_or_else(|| (normalize::compact(v), Vec::new()));
+        if !self.compact_rule.is_empty() || self.phrase_regex.iter().any(|p| p.compact.is_some()) {
+            let compact = compact.unwrap_or_else(|| normalize::compact(v));
             let normal = Spans::new(vhits.iter().map(|h| (h.rule, h.start, h.end)));
-            let mut found: Vec<(u32, usize, usize, usize)> = Vec::new();
-            if let Some(ac) = &self.compact {
-                for m in ac.find_overlapping_iter(&compact.text) {
-                    let (rule, words) = self.compact_rule[m.pattern().as_usize()];
-                    found.push((rule, words, m.start(), m.end()));
-                }
-            }
             for (p, _) in self.phrase_regex.iter().zip(&enabled).filter(|(_, e)| **e) {
                 if let Some(re) = p.compact.as_ref().and_then(LazyRegex::get) {
                     found.extend(re.find_iter(&compact.text).map(|m| (p.rule, p.words, m.start(), m.end())));
@@ -709,7 +725,7 @@ impl Engine {
             let jview = normalize::view(&joined.text);
             let jv = jview.text.as_ref();
             let mut jhits = Vec::new();
-            self.match_view(jv, &mut jhits, true);
+            self.match_view(jv, &mut jhits, true, false);
             for mut h in jhits {
                 let (js, je) = jview.map.span(h.start, h.end);
                 let (s, e) = joined.map.span(js, je);
@@ -726,7 +742,6 @@ impl Engine {
         hits.extend(found);
         // Raw-view regexes: spans are already original.
         if !self.raw.rules.is_empty() {
-            let enabled_raw = self.keyword_hits(v, ViewKind::Raw, self.raw.rules.len());
             let mut raw_hits = Vec::new();
             self.run_regexes(&self.raw, text, &enabled_raw, &mut raw_hits, attack_only);
             for mut h in raw_hits {
@@ -780,7 +795,7 @@ impl Engine {
     /// ROT13), as `(rule, start, end)` in that text's offsets.
     pub(crate) fn view_hits(&self, t: &str) -> Vec<(u32, usize, usize)> {
         let mut out = Vec::new();
-        self.match_view(t, &mut out, true);
+        self.match_view(t, &mut out, true, false);
         out.into_iter().map(|h| (h.rule, h.start, h.end)).collect()
     }
 
