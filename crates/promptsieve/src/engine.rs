@@ -171,7 +171,12 @@ pub(crate) struct LazyRegex {
 
 impl LazyRegex {
     /// Parses `src` (so errors surface at build time) and defers compiling.
-    fn new(src: &str, ci: bool) -> Result<LazyRegex, String> {
+    /// A `trusted` source (from an embedded pack) is not parsed here: the
+    /// test suite checks it.
+    fn new(src: &str, ci: bool, trusted: bool) -> Result<LazyRegex, String> {
+        if trusted {
+            return Ok(LazyRegex { src: src.to_string(), ci, cell: OnceLock::new() });
+        }
         let hir = regex_syntax::ParserBuilder::new()
             .case_insensitive(ci)
             .build()
@@ -364,7 +369,7 @@ impl Engine {
                             // same phrase as one regex (see `phrase_to_regex`).
                             let norm = |s: &str| normalize::view(s).text.to_ascii_lowercase();
                             let build = |src: &str| {
-                                LazyRegex::new(src, true)
+                                LazyRegex::new(src, true, pack.trusted)
                                     .map_err(|e| err(format!("phrase {raw:?} does not compile: {e}")))
                             };
                             let re = build(&phrase_to_regex(raw, false, norm).map_err(&err)?)?;
@@ -445,7 +450,7 @@ impl Engine {
                     };
                     let ci = !def.case_sensitive.unwrap_or(false);
                     let re = &ascii_boundaries(re);
-                    let compiled = LazyRegex::new(re, ci).map_err(&err)?;
+                    let compiled = LazyRegex::new(re, ci, pack.trusted).map_err(&err)?;
                     let slot = view as usize;
                     let local = regex_src[slot].len();
                     let gated = def.keywords.as_ref().is_some_and(|k| !k.is_empty());
@@ -1087,6 +1092,18 @@ mod tests {
         assert!(sp.overlaps(1, 21, 30));
         assert!(!sp.overlaps(2, 0, 10));
         assert!(sp.overlaps(2, 11, 11 + 1));
+    }
+
+    #[test]
+    fn default_regexes_pass_the_checks_they_skip() {
+        // Building trusts the embedded packs' regexes (see `RulePack::trusted`);
+        // here they go through the same checks as a user's pack.
+        let packs: Vec<RulePack> =
+            RulePack::defaults().into_iter().map(|p| RulePack { trusted: false, ..p }).collect();
+        let opts = CompileOptions { categories: None, disabled: &HashSet::new() };
+        if let Err(e) = Engine::compile(&packs, &opts) {
+            panic!("{e}");
+        }
     }
 
     #[test]
