@@ -515,10 +515,12 @@ impl Engine {
             if pats.is_empty() {
                 return Ok(None);
             }
+            // Patterns and haystacks are ASCII-lower-cased instead of asking the
+            // automaton for ASCII case-insensitivity, which doubles its
+            // transitions and made it a third of the build time.
             AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
                 .match_kind(kind)
-                .build(pats)
+                .build(pats.iter().map(|p| p.to_ascii_lowercase()))
                 .map(Some)
                 .map_err(|e| BuildError::config(format!("cannot build phrase automaton: {e}")))
         };
@@ -601,7 +603,10 @@ impl Engine {
         let n_phrases = self.phrase_info.len();
         let mut enabled = [vec![false; self.normalized.rules.len()], vec![false; self.raw.rules.len()]];
         if let Some(ac) = &self.view_ac {
-            for m in ac.find_overlapping_iter(v) {
+            // The automaton holds lower-case patterns (see `compile`); the
+            // copy has the same offsets.
+            let lower = ascii_lower(v);
+            for m in ac.find_overlapping_iter(lower.as_ref()) {
                 let pid = m.pattern().as_usize();
                 let Some(info) = self.phrase_info.get(pid) else {
                     for &(k, i) in &self.keyword_targets[pid - n_phrases] {
@@ -902,6 +907,11 @@ impl Engine {
         }
         true
     }
+}
+
+/// `s` with ASCII letters lower-cased, borrowed when it has no upper case.
+fn ascii_lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) { s.to_ascii_lowercase().into() } else { s.into() }
 }
 
 /// Whether `w` occurs in `s` as a whole word.

@@ -372,7 +372,8 @@ pub(crate) fn join_split_letters(text: &str) -> Option<Joined> {
 }
 
 /// A derived text of only the letters and digits of a view, for seeing
-/// through letter-splitting ("i g n o r e", "ign-ore", "i.g.n.o.r.e").
+/// through letter-splitting ("i g n o r e", "ign-ore", "i.g.n.o.r.e"),
+/// with ASCII letters lower-cased (its matchers ignore ASCII case).
 pub(crate) struct Compact {
     pub(crate) text: String,
     /// Maps compact offsets to *view* offsets.
@@ -386,7 +387,7 @@ pub(crate) fn compact(view: &str) -> Compact {
     for (i, c) in view.char_indices() {
         if c.is_alphanumeric() {
             let before = text.len();
-            text.push(c);
+            text.push(c.to_ascii_lowercase());
             map.push_linear(before, i, c.len_utf8());
         }
     }
@@ -527,6 +528,11 @@ mod tests {
         let c = compact("i g n o r e all");
         assert_eq!(c.text, "ignoreall");
         assert_eq!(c.map.span(0, 6), (0, 11));
+    }
+
+    #[test]
+    fn compact_is_ascii_lower_case() {
+        assert_eq!(compact("Ignore ALL Ünïcode").text, "ignoreallÜnïcode");
     }
 
     #[test]

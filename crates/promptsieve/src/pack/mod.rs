@@ -118,8 +118,8 @@ impl RulePack {
             .map(|(name, src)| {
                 // The default packs are tested on every build, so a parse
                 // failure here is a bug in this crate, not user input.
-                let pack =
-                    RulePack::from_toml(name, src).unwrap_or_else(|e| panic!("embedded pack is invalid: {e}"));
+                let pack = RulePack::from_toml(name, src)
+                    .unwrap_or_else(|e| panic!("embedded pack is invalid: {e}"));
                 RulePack { trusted: true, ..pack }
             })
             .collect()
