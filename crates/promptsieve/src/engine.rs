@@ -368,8 +368,13 @@ impl Engine {
                             // Too many variants for the literal automaton: the
                             // same phrase as one regex (see `phrase_to_regex`).
                             let norm = |s: &str| normalize::view(s).text.to_ascii_lowercase();
+                            // Phrase regexes search ASCII-lower-cased text, where an
+                            // all-ASCII one (lower-case literals only) needs no case
+                            // folding: case-sensitive, its literals become a
+                            // prefilter. (The only other chars that fold to ASCII
+                            // letters, U+017F and U+212A, never reach a view: NFKD.)
                             let build = |src: &str| {
-                                LazyRegex::new(src, true, pack.trusted)
+                                LazyRegex::new(src, !src.is_ascii(), pack.trusted)
                                     .map_err(|e| err(format!("phrase {raw:?} does not compile: {e}")))
                             };
                             let re = build(&phrase_to_regex(raw, false, norm).map_err(&err)?)?;
@@ -602,10 +607,10 @@ impl Engine {
     fn match_view(&self, v: &str, out: &mut Vec<Hit>, attack_only: bool, letter_split: bool) -> ViewPass {
         let n_phrases = self.phrase_info.len();
         let mut enabled = [vec![false; self.normalized.rules.len()], vec![false; self.raw.rules.len()]];
+        // The automata hold lower-case patterns (see `compile`) and the
+        // phrase regexes expect lower case; the copy has the same offsets.
+        let lower = ascii_lower(v);
         if let Some(ac) = &self.view_ac {
-            // The automaton holds lower-case patterns (see `compile`); the
-            // copy has the same offsets.
-            let lower = ascii_lower(v);
             for m in ac.find_overlapping_iter(lower.as_ref()) {
                 let pid = m.pattern().as_usize();
                 let Some(info) = self.phrase_info.get(pid) else {
@@ -624,7 +629,7 @@ impl Engine {
             }
         }
         let [enabled_norm, enabled_raw] = enabled;
-        let pass = self.phrase_regex_on(v, out, attack_only, letter_split);
+        let pass = self.phrase_regex_on(v, &lower, out, attack_only, letter_split);
         self.run_regexes(&self.normalized, v, &enabled_norm, out, attack_only);
         ViewPass { enabled_raw, ..pass }
     }
@@ -634,6 +639,7 @@ impl Engine {
     fn phrase_regex_on(
         &self,
         v: &str,
+        lower: &str,
         out: &mut Vec<Hit>,
         attack_only: bool,
         letter_split: bool,
@@ -667,7 +673,7 @@ impl Engine {
             self.phrase_regex.iter().zip(&enabled).filter(|(p, e)| **e && (p.attack || !attack_only))
         {
             let Some(re) = p.re.get() else { continue };
-            for m in re.find_iter(v) {
+            for m in re.find_iter(lower) {
                 if p.word_boundary && !on_word_boundaries(v, m.start(), m.end()) {
                     continue;
                 }
