@@ -378,10 +378,10 @@ fn join_with(text: &str, n: usize, at: impl Fn(usize) -> (usize, char)) -> Optio
         }
         k = end + 1;
     }
-    for k in 1..n.saturating_sub(1) {
+    for (k, r) in remove.iter_mut().enumerate().take(n.saturating_sub(1)).skip(1) {
         let (prev, c, next) = (ch(k - 1), ch(k), ch(k + 1));
-        if is_glue_sep(c) && prev.is_alphabetic() && next.is_alphabetic() && !remove[k] {
-            remove[k] = true;
+        if is_glue_sep(c) && prev.is_alphabetic() && next.is_alphabetic() && !*r {
+            *r = true;
             any = true;
         }
     }
