@@ -171,7 +171,12 @@ pub(crate) struct LazyRegex {
 
 impl LazyRegex {
     /// Parses `src` (so errors surface at build time) and defers compiling.
-    fn new(src: &str, ci: bool) -> Result<LazyRegex, String> {
+    /// A `trusted` source (from an embedded pack) is not parsed here: the
+    /// test suite checks it.
+    fn new(src: &str, ci: bool, trusted: bool) -> Result<LazyRegex, String> {
+        if trusted {
+            return Ok(LazyRegex { src: src.to_string(), ci, cell: OnceLock::new() });
+        }
         let hir = regex_syntax::ParserBuilder::new()
             .case_insensitive(ci)
             .build()
@@ -209,6 +214,8 @@ struct PhraseRegex {
     compact: Option<LazyRegex>,
     /// A lower bound on the number of words the phrase matches.
     words: usize,
+    /// Whether the rule's category is an attack (see [`Category::is_attack`]).
+    attack: bool,
 }
 
 #[derive(Debug)]
@@ -219,6 +226,9 @@ struct RegexRule {
     value_group: bool,
     /// Keyword pattern ids that enable this rule; empty = always run.
     gated: bool,
+    /// Whether the rule's category is an attack: derived texts (letter-split
+    /// joins, ROT13, decoded payloads) only look for attacks.
+    attack: bool,
 }
 
 #[derive(Debug, Default)]
@@ -227,7 +237,34 @@ struct RegexGroup {
     set: Option<RegexSet>,
     /// For each pattern of `set`, its index in `rules`.
     set_rules: Vec<usize>,
+    /// Whether any rule of `set` is an attack rule (otherwise derived texts
+    /// skip the set).
+    set_attack: bool,
     rules: Vec<RegexRule>,
+}
+
+/// What one pass over a view found besides hits, for the caller.
+#[derive(Default)]
+struct ViewPass {
+    /// The compact (letters-only) view, when something needed it.
+    compact: Option<normalize::Compact>,
+    /// Which phrase regexes their gate enabled.
+    enabled_phrase_regex: Vec<bool>,
+    /// Compact-phrase matches `(rule, words, start, end)` in the compact
+    /// view, when letter-splitting was asked for.
+    compact_found: Vec<(u32, usize, usize, usize)>,
+    /// Which raw-view regex rules a keyword enabled.
+    enabled_raw: Vec<bool>,
+}
+
+/// A regex rule while the engine is compiled.
+struct RegexSrc {
+    rule: u32,
+    re: LazyRegex,
+    /// The source for the `RegexSet`, with its flags inline.
+    set_src: String,
+    gated: bool,
+    attack: bool,
 }
 
 /// A raw hit, with its span already in original-text bytes.
@@ -244,19 +281,22 @@ pub(crate) struct Hit {
 #[derive(Debug)]
 pub(crate) struct Engine {
     pub(crate) rules: Vec<Rule>,
-    phrases: Option<AhoCorasick>,
+    /// The phrases (patterns `0..phrase_info.len()`) and then the regex
+    /// keywords, in one automaton: one pass over a view finds both.
+    view_ac: Option<AhoCorasick>,
     phrase_info: Vec<PhraseInfo>,
-    compact: Option<AhoCorasick>,
+    /// The phrase-regex gate literals (patterns `0..gate_target.len()`) and
+    /// then the compact phrases, in one automaton over the compact view.
+    compact_ac: Option<AhoCorasick>,
     /// Rule and word count of each compact pattern.
     compact_rule: Vec<(u32, usize)>,
     phrase_regex: Vec<PhraseRegex>,
-    /// Required literals of the phrase regexes (letters and digits only),
-    /// searched in the compact view: a phrase regex runs only when one of
-    /// its literals occurs.
-    phrase_gate: Option<AhoCorasick>,
+    /// For each gate literal (required literals of the phrase regexes,
+    /// letters and digits only, searched in the compact view), the phrase
+    /// regex it enables: a phrase regex runs only when one of its literals
+    /// occurs.
     gate_target: Vec<usize>,
     ungated_phrase_regex: Vec<usize>,
-    keywords: Option<AhoCorasick>,
     /// For each keyword pattern: the regex rule indices (into the group's
     /// `rules`) it enables, as `(raw_view, index)`.
     keyword_targets: Vec<Vec<(ViewKind, usize)>>,
@@ -290,7 +330,7 @@ impl Engine {
         let mut compact_rule = Vec::new();
         let mut keyword_pats: Vec<String> = Vec::new();
         let mut keyword_targets: Vec<Vec<(ViewKind, usize)>> = Vec::new();
-        let mut regex_src: [Vec<(u32, LazyRegex, String, bool)>; 2] = [Vec::new(), Vec::new()];
+        let mut regex_src: [Vec<RegexSrc>; 2] = [Vec::new(), Vec::new()];
         let mut builtins = Vec::new();
         let mut phrase_regex: Vec<PhraseRegex> = Vec::new();
         let mut gate_pats: Vec<String> = Vec::new();
@@ -328,8 +368,13 @@ impl Engine {
                             // Too many variants for the literal automaton: the
                             // same phrase as one regex (see `phrase_to_regex`).
                             let norm = |s: &str| normalize::view(s).text.to_ascii_lowercase();
+                            // Phrase regexes search ASCII-lower-cased text, where an
+                            // all-ASCII one (lower-case literals only) needs no case
+                            // folding: case-sensitive, its literals become a
+                            // prefilter. (The only other chars that fold to ASCII
+                            // letters, U+017F and U+212A, never reach a view: NFKD.)
                             let build = |src: &str| {
-                                LazyRegex::new(src, true)
+                                LazyRegex::new(src, !src.is_ascii(), pack.trusted)
                                     .map_err(|e| err(format!("phrase {raw:?} does not compile: {e}")))
                             };
                             let re = build(&phrase_to_regex(raw, false, norm).map_err(&err)?)?;
@@ -361,7 +406,14 @@ impl Engine {
                                 }
                                 _ => ungated_phrase_regex.push(gate),
                             }
-                            phrase_regex.push(PhraseRegex { rule: idx, re, word_boundary, compact, words });
+                            phrase_regex.push(PhraseRegex {
+                                rule: idx,
+                                re,
+                                word_boundary,
+                                compact,
+                                words,
+                                attack: category.is_attack(),
+                            });
                             n += 1;
                             continue;
                         };
@@ -403,7 +455,7 @@ impl Engine {
                     };
                     let ci = !def.case_sensitive.unwrap_or(false);
                     let re = &ascii_boundaries(re);
-                    let compiled = LazyRegex::new(re, ci).map_err(&err)?;
+                    let compiled = LazyRegex::new(re, ci, pack.trusted).map_err(&err)?;
                     let slot = view as usize;
                     let local = regex_src[slot].len();
                     let gated = def.keywords.as_ref().is_some_and(|k| !k.is_empty());
@@ -418,7 +470,13 @@ impl Engine {
                         }
                     }
                     let set_src = if ci { format!("(?i:{re})") } else { format!("(?:{re})") };
-                    regex_src[slot].push((idx, compiled, set_src, gated));
+                    regex_src[slot].push(RegexSrc {
+                        rule: idx,
+                        re: compiled,
+                        set_src,
+                        gated,
+                        attack: category.is_attack(),
+                    });
                 } else if let Some(name) = &def.builtin {
                     let b = Builtin::parse(name).ok_or_else(|| {
                         let known: Vec<&str> = Builtin::ALL.iter().map(|(n, _)| *n).collect();
@@ -462,24 +520,27 @@ impl Engine {
             if pats.is_empty() {
                 return Ok(None);
             }
+            // Patterns and haystacks are ASCII-lower-cased instead of asking the
+            // automaton for ASCII case-insensitivity, which doubles its
+            // transitions and made it a third of the build time.
             AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
                 .match_kind(kind)
-                .build(pats)
+                .build(pats.iter().map(|p| p.to_ascii_lowercase()))
                 .map(Some)
                 .map_err(|e| BuildError::config(format!("cannot build phrase automaton: {e}")))
         };
-        let group = |src: Vec<(u32, LazyRegex, String, bool)>| -> Result<RegexGroup, BuildError> {
+        let group = |src: Vec<RegexSrc>| -> Result<RegexGroup, BuildError> {
             // The set prefilters the rules that have no keywords: one pass
             // says which of them match at all. Keyword-gated rules skip the
             // set and run only when a keyword occurs. The set cannot carry
             // per-pattern flags, so each source already has its `(?i:…)`.
-            let ungated: Vec<usize> = (0..src.len()).filter(|&i| !src[i].3).collect();
+            let ungated: Vec<usize> = (0..src.len()).filter(|&i| !src[i].gated).collect();
+            let set_attack = ungated.iter().any(|&i| src[i].attack);
             let set = if ungated.is_empty() {
                 None
             } else {
                 Some(
-                    RegexSetBuilder::new(ungated.iter().map(|&i| &src[i].2))
+                    RegexSetBuilder::new(ungated.iter().map(|&i| &src[i].set_src))
                         .size_limit(REGEX_SIZE_LIMIT * 4)
                         .dfa_size_limit(REGEX_DFA_LIMIT * 4)
                         .build()
@@ -488,24 +549,26 @@ impl Engine {
             };
             let rules = src
                 .into_iter()
-                .map(|(rule, re, _, gated)| {
+                .map(|RegexSrc { rule, re, gated, attack, .. }| {
                     let value_group = re.src.contains("(?P<value>") || re.src.contains("(?<value>");
-                    RegexRule { rule, re, gated, value_group }
+                    RegexRule { rule, re, gated, value_group, attack }
                 })
                 .collect();
-            Ok(RegexGroup { set, set_rules: ungated, rules })
+            Ok(RegexGroup { set, set_rules: ungated, set_attack, rules })
         };
         let [norm_src, raw_src] = regex_src;
+        let mut view_pats = phrase_pats;
+        view_pats.extend(keyword_pats);
+        let mut compact_all = gate_pats;
+        compact_all.extend(compact_pats);
         Ok(Engine {
-            phrase_gate: ac(&gate_pats, MatchKind::Standard)?,
+            compact_ac: ac(&compact_all, MatchKind::Standard)?,
             gate_target,
             ungated_phrase_regex,
             phrase_regex,
-            phrases: ac(&phrase_pats, MatchKind::Standard)?,
+            view_ac: ac(&view_pats, MatchKind::Standard)?,
             phrase_info,
-            compact: ac(&compact_pats, MatchKind::Standard)?,
             compact_rule,
-            keywords: ac(&keyword_pats, MatchKind::Standard)?,
             keyword_targets,
             normalized: group(norm_src)?,
             raw: group(raw_src)?,
@@ -526,97 +589,124 @@ impl Engine {
         self.builtins.iter().find(|(x, _)| *x == b).map(|(_, i)| *i)
     }
 
-    /// Runs every matcher over `text`, appending hits with original spans.
+    /// The rule of builtin `b`, if enabled and wanted (see [`Engine::wanted`]).
+    fn builtin_for(&self, b: Builtin, attack_only: bool) -> Option<u32> {
+        self.builtin(b).filter(|&r| self.wanted(r, attack_only))
+    }
+
+    /// Whether hits of `rule` are wanted: derived texts (`attack_only`)
+    /// look for attacks only, so personal-data and secret matchers skip them.
+    fn wanted(&self, rule: u32, attack_only: bool) -> bool {
+        !attack_only || self.rules[rule as usize].category.is_attack()
+    }
+
     /// Phrases, phrase regexes and normalised-view regexes over one view
-    /// text; spans in that text's offsets.
-    fn match_view(&self, v: &str, out: &mut Vec<Hit>) -> Option<(normalize::Compact, Vec<bool>)> {
-        if let Some(ac) = &self.phrases {
-            for m in ac.find_overlapping_iter(v) {
-                let info = &self.phrase_info[m.pattern().as_usize()];
+    /// text; spans in that text's offsets. With `attack_only`, only attack
+    /// rules run (the hits of each rule do not depend on other rules). With
+    /// `letter_split`, the compact phrases are matched too (see [`ViewPass`]).
+    fn match_view(&self, v: &str, out: &mut Vec<Hit>, attack_only: bool, letter_split: bool) -> ViewPass {
+        let n_phrases = self.phrase_info.len();
+        let mut enabled = [vec![false; self.normalized.rules.len()], vec![false; self.raw.rules.len()]];
+        // The automata hold lower-case patterns (see `compile`) and the
+        // phrase regexes expect lower case; the copy has the same offsets.
+        let lower = ascii_lower(v);
+        if let Some(ac) = &self.view_ac {
+            for m in ac.find_overlapping_iter(lower.as_ref()) {
+                let pid = m.pattern().as_usize();
+                let Some(info) = self.phrase_info.get(pid) else {
+                    for &(k, i) in &self.keyword_targets[pid - n_phrases] {
+                        enabled[k as usize][i] = true;
+                    }
+                    continue;
+                };
                 if (info.bound_start && prev_is_word(v, m.start()))
                     || (info.bound_end && next_is_word(v, m.end()))
+                    || !self.wanted(info.rule, attack_only)
                 {
                     continue;
                 }
                 out.push(Hit { rule: info.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
             }
         }
-        let compact = self.phrase_regex_on(v, out);
-        let enabled = self.keyword_hits(v, ViewKind::Normalized, self.normalized.rules.len());
-        self.run_regexes(&self.normalized, v, &enabled, out);
-        compact
+        let [enabled_norm, enabled_raw] = enabled;
+        let pass = self.phrase_regex_on(v, &lower, out, attack_only, letter_split);
+        self.run_regexes(&self.normalized, v, &enabled_norm, out, attack_only);
+        ViewPass { enabled_raw, ..pass }
     }
 
-    /// Runs the phrase regexes whose required literals occur; returns the
-    /// compact view built for the gate (reused for letter-splitting) and
-    /// which phrase regexes are enabled.
-    fn phrase_regex_on(&self, v: &str, out: &mut Vec<Hit>) -> Option<(normalize::Compact, Vec<bool>)> {
-        if self.phrase_regex.is_empty() {
-            return None;
+    /// Runs the phrase regexes whose required literals occur. The compact
+    /// view is built when the gate or letter-splitting needs it.
+    fn phrase_regex_on(
+        &self,
+        v: &str,
+        lower: &str,
+        out: &mut Vec<Hit>,
+        attack_only: bool,
+        letter_split: bool,
+    ) -> ViewPass {
+        let mut pass = ViewPass::default();
+        let split_rules = letter_split
+            && (!self.compact_rule.is_empty() || self.phrase_regex.iter().any(|p| p.compact.is_some()));
+        if self.phrase_regex.is_empty() && !split_rules {
+            return pass;
         }
         let compact = normalize::compact(v);
         let mut enabled = vec![false; self.phrase_regex.len()];
         for &i in &self.ungated_phrase_regex {
             enabled[i] = true;
         }
-        if let Some(gate) = &self.phrase_gate {
-            for m in gate.find_overlapping_iter(&compact.text) {
-                enabled[self.gate_target[m.pattern().as_usize()]] = true;
+        if let Some(ac) = &self.compact_ac {
+            let n_gate = self.gate_target.len();
+            for m in ac.find_overlapping_iter(&compact.text) {
+                let pid = m.pattern().as_usize();
+                match self.gate_target.get(pid) {
+                    Some(&target) => enabled[target] = true,
+                    None if letter_split => {
+                        let (rule, words) = self.compact_rule[pid - n_gate];
+                        pass.compact_found.push((rule, words, m.start(), m.end()));
+                    }
+                    None => {}
+                }
             }
         }
-        for (p, _) in self.phrase_regex.iter().zip(&enabled).filter(|(_, e)| **e) {
+        for (p, _) in
+            self.phrase_regex.iter().zip(&enabled).filter(|(p, e)| **e && (p.attack || !attack_only))
+        {
             let Some(re) = p.re.get() else { continue };
-            for m in re.find_iter(v) {
+            for m in re.find_iter(lower) {
                 if p.word_boundary && !on_word_boundaries(v, m.start(), m.end()) {
                     continue;
                 }
                 out.push(Hit { rule: p.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
             }
         }
-        Some((compact, enabled))
-    }
-
-    /// Which regex rules of `kind` have a keyword in `v`.
-    fn keyword_hits(&self, v: &str, kind: ViewKind, n: usize) -> Vec<bool> {
-        let mut enabled = vec![false; n];
-        if let Some(kw) = &self.keywords {
-            for m in kw.find_overlapping_iter(v) {
-                for &(k, i) in &self.keyword_targets[m.pattern().as_usize()] {
-                    if k == kind {
-                        enabled[i] = true;
-                    }
-                }
-            }
-        }
-        enabled
+        pass.compact = Some(compact);
+        pass.enabled_phrase_regex = enabled;
+        pass
     }
 
     /// Runs every matcher over `text`, appending hits with original spans.
+    /// Decoded payloads (`depth > 0`) only look for attacks.
     pub(crate) fn scan(&self, text: &str, depth: u8, hits: &mut Vec<Hit>) {
+        let attack_only = depth > 0;
         let view = normalize::view(text);
         let v = view.text.as_ref();
         let mut vhits: Vec<Hit> = Vec::new();
-        let gated = self.match_view(v, &mut vhits);
+        let ViewPass { compact, enabled_phrase_regex: enabled, compact_found: mut found, enabled_raw } =
+            self.match_view(v, &mut vhits, attack_only, true);
 
         // Phrases run together or split by any separator, on the compact
         // (letters-only) view.
-        if self.compact.is_some() || self.phrase_regex.iter().any(|p| p.compact.is_some()) {
-            let (compact, enabled) = gated.unwrap_or_else(|| (normalize::compact(v), Vec::new()));
+        if !self.compact_rule.is_empty() || self.phrase_regex.iter().any(|p| p.compact.is_some()) {
+            let compact = compact.unwrap_or_else(|| normalize::compact(v));
             let normal = Spans::new(vhits.iter().map(|h| (h.rule, h.start, h.end)));
-            let mut found: Vec<(u32, usize, usize, usize)> = Vec::new();
-            if let Some(ac) = &self.compact {
-                for m in ac.find_overlapping_iter(&compact.text) {
-                    let (rule, words) = self.compact_rule[m.pattern().as_usize()];
-                    found.push((rule, words, m.start(), m.end()));
-                }
-            }
             for (p, _) in self.phrase_regex.iter().zip(&enabled).filter(|(_, e)| **e) {
                 if let Some(re) = p.compact.as_ref().and_then(LazyRegex::get) {
                     found.extend(re.find_iter(&compact.text).map(|m| (p.rule, p.words, m.start(), m.end())));
                 }
             }
             for (rule, words, cs, ce) in found {
-                if ce - cs < MIN_COMPACT_LEN {
+                if ce - cs < MIN_COMPACT_LEN || !self.wanted(rule, attack_only) {
                     continue;
                 }
                 let (s, e) = compact.map.span(cs, ce);
@@ -651,11 +741,8 @@ impl Engine {
             let jview = normalize::view(&joined.text);
             let jv = jview.text.as_ref();
             let mut jhits = Vec::new();
-            self.match_view(jv, &mut jhits);
+            self.match_view(jv, &mut jhits, true, false);
             for mut h in jhits {
-                if !self.rules[h.rule as usize].category.is_attack() {
-                    continue;
-                }
                 let (js, je) = jview.map.span(h.start, h.end);
                 let (s, e) = joined.map.span(js, je);
                 let e = extend_over_marks(text, e);
@@ -671,9 +758,8 @@ impl Engine {
         hits.extend(found);
         // Raw-view regexes: spans are already original.
         if !self.raw.rules.is_empty() {
-            let enabled_raw = self.keyword_hits(v, ViewKind::Raw, self.raw.rules.len());
             let mut raw_hits = Vec::new();
-            self.run_regexes(&self.raw, text, &enabled_raw, &mut raw_hits);
+            self.run_regexes(&self.raw, text, &enabled_raw, &mut raw_hits, attack_only);
             for mut h in raw_hits {
                 if self.accept(h.rule, &text[h.start..h.end], text, h.start, h.end, &mut h.score) {
                     hits.push(h);
@@ -689,7 +775,7 @@ impl Engine {
             Builtin::InvisibleControl,
             Builtin::InvisibleZeroWidth,
         ]
-        .map(|b| self.builtin(b).map(|i| (i, self.rules[i as usize].score)));
+        .map(|b| self.builtin_for(b, attack_only).map(|i| (i, self.rules[i as usize].score)));
         if hidden.iter().any(Option::is_some)
             && !text.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t' || b == b'\r')
         {
@@ -700,22 +786,23 @@ impl Engine {
                 (Builtin::EncodedBase64, detect::encoded::Encoding::Base64),
                 (Builtin::EncodedHex, detect::encoded::Encoding::Hex),
             ] {
-                if let Some(rule) = self.builtin(b) {
+                if let Some(rule) = self.builtin_for(b, attack_only) {
                     detect::encoded::scan(self, v, &view.map, enc, rule, depth, hits);
                 }
             }
-            if let Some(rule) = self.builtin(Builtin::EncodedRot13) {
+            if let Some(rule) = self.builtin_for(Builtin::EncodedRot13, attack_only) {
                 detect::encoded::scan_rot13(self, v, &view.map, rule, hits);
             }
         }
-        if let (Some(rule), Some(names)) = (self.builtin(Builtin::PersonNames), &self.names) {
+        if let (Some(rule), Some(names)) = (self.builtin_for(Builtin::PersonNames, attack_only), &self.names)
+        {
             // Names need capitalisation, which the view folds away: they run
             // on the original text.
             for (s, e, score) in names.find(text) {
                 hits.push(Hit { rule, start: s, end: e, score, detail: None });
             }
         }
-        if let Some(rule) = self.builtin(Builtin::AdversarialSuffix) {
+        if let Some(rule) = self.builtin_for(Builtin::AdversarialSuffix, attack_only) {
             detect::suffix::scan(text, rule, self.rules[rule as usize].score, hits);
         }
     }
@@ -724,12 +811,22 @@ impl Engine {
     /// ROT13), as `(rule, start, end)` in that text's offsets.
     pub(crate) fn view_hits(&self, t: &str) -> Vec<(u32, usize, usize)> {
         let mut out = Vec::new();
-        self.match_view(t, &mut out);
+        self.match_view(t, &mut out, true, false);
         out.into_iter().map(|h| (h.rule, h.start, h.end)).collect()
     }
 
-    fn run_regexes(&self, group: &RegexGroup, t: &str, enabled: &[bool], out: &mut Vec<Hit>) {
+    fn run_regexes(
+        &self,
+        group: &RegexGroup,
+        t: &str,
+        enabled: &[bool],
+        out: &mut Vec<Hit>,
+        attack_only: bool,
+    ) {
         let mut run = |r: &RegexRule| {
+            if attack_only && !r.attack {
+                return;
+            }
             let Some(re) = r.re.get() else { return };
             if r.value_group {
                 // The finding is the `value` group: `api_key = "<value>"`
@@ -769,7 +866,7 @@ impl Engine {
         for (r, _) in group.rules.iter().zip(enabled).filter(|(r, en)| r.gated && **en) {
             run(r);
         }
-        if let Some(set) = &group.set {
+        if let Some(set) = group.set.as_ref().filter(|_| group.set_attack || !attack_only) {
             for i in set.matches(t).iter() {
                 run(&group.rules[group.set_rules[i]]);
             }
@@ -816,6 +913,11 @@ impl Engine {
         }
         true
     }
+}
+
+/// `s` with ASCII letters lower-cased, borrowed when it has no upper case.
+fn ascii_lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) { s.to_ascii_lowercase().into() } else { s.into() }
 }
 
 /// Whether `w` occurs in `s` as a whole word.
@@ -1006,6 +1108,18 @@ mod tests {
         assert!(sp.overlaps(1, 21, 30));
         assert!(!sp.overlaps(2, 0, 10));
         assert!(sp.overlaps(2, 11, 11 + 1));
+    }
+
+    #[test]
+    fn default_regexes_pass_the_checks_they_skip() {
+        // Building trusts the embedded packs' regexes (see `RulePack::trusted`);
+        // here they go through the same checks as a user's pack.
+        let packs: Vec<RulePack> =
+            RulePack::defaults().into_iter().map(|p| RulePack { trusted: false, ..p }).collect();
+        let opts = CompileOptions { categories: None, disabled: &HashSet::new() };
+        if let Err(e) = Engine::compile(&packs, &opts) {
+            panic!("{e}");
+        }
     }
 
     #[test]

@@ -235,69 +235,86 @@ pub(crate) fn view(text: &str) -> View<'_> {
     let mut out = String::with_capacity(text.len() + 8);
     let mut map = OffsetMap::default();
     let mut in_tags = false;
-    for (i, c) in text.char_indices() {
-        let end = i + c.len_utf8();
-        let before = out.len();
-        if c.is_whitespace() {
-            in_tags = false;
-            if !out.ends_with(' ') {
-                out.push(' ');
-                if c == ' ' {
-                    map.push_linear(before, i, 1);
-                } else {
-                    map.push_atomic(before, i, end);
-                }
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Runs of printable ASCII other than space are copied as they are
+        // (what the per-char path below does for each of them).
+        if !in_tags && (0x21..0x7f).contains(&bytes[i]) {
+            let s = i;
+            while i < bytes.len() && (0x21..0x7f).contains(&bytes[i]) {
+                i += 1;
             }
+            map.push_linear(out.len(), s, i - s);
+            out.push_str(&text[s..i]);
             continue;
         }
-        match hidden_kind(c) {
-            Some(HiddenKind::Tag) => {
-                // Tags U+E0020..=U+E007E spell ASCII that renders as nothing:
-                // decode it into the view so the payload is scanned, with a
-                // space before it so it starts a word of its own.
-                let cp = c as u32;
-                if (0xE0020..=0xE007E).contains(&cp) {
-                    if !in_tags && !out.is_empty() && !out.ends_with(' ') {
-                        out.push(' ');
-                    }
-                    let a = char::from((cp - 0xE0000) as u8);
-                    if a == ' ' {
-                        if !out.ends_with(' ') {
-                            out.push(' ');
-                        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        let end = i + c.len_utf8();
+        'body: {
+            let before = out.len();
+            if c.is_whitespace() {
+                in_tags = false;
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                    if c == ' ' {
+                        map.push_linear(before, i, 1);
                     } else {
-                        out.push(a);
-                    }
-                    in_tags = true;
-                    if out.len() > before {
                         map.push_atomic(before, i, end);
                     }
                 }
-                continue;
+                break 'body;
             }
-            Some(_) => continue,
-            None => {}
-        }
-        if in_tags {
-            // Close the decoded payload with a space (mapped to the last tag).
-            in_tags = false;
-            if !out.ends_with(' ') {
-                out.push(' ');
+            match hidden_kind(c) {
+                Some(HiddenKind::Tag) => {
+                    // Tags U+E0020..=U+E007E spell ASCII that renders as nothing:
+                    // decode it into the view so the payload is scanned, with a
+                    // space before it so it starts a word of its own.
+                    let cp = c as u32;
+                    if (0xE0020..=0xE007E).contains(&cp) {
+                        if !in_tags && !out.is_empty() && !out.ends_with(' ') {
+                            out.push(' ');
+                        }
+                        let a = char::from((cp - 0xE0000) as u8);
+                        if a == ' ' {
+                            if !out.ends_with(' ') {
+                                out.push(' ');
+                            }
+                        } else {
+                            out.push(a);
+                        }
+                        in_tags = true;
+                        if out.len() > before {
+                            map.push_atomic(before, i, end);
+                        }
+                    }
+                    break 'body;
+                }
+                Some(_) => break 'body,
+                None => {}
+            }
+            if in_tags {
+                // Close the decoded payload with a space (mapped to the last tag).
+                in_tags = false;
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            let before = out.len();
+            if c.is_ascii() {
+                out.push(c);
+                map.push_linear(before, i, 1);
+                break 'body;
+            }
+            push_folded(&mut out, c);
+            let produced = &out.as_bytes()[before..];
+            if produced == &text.as_bytes()[i..end] {
+                map.push_linear(before, i, end - i);
+            } else if !produced.is_empty() {
+                map.push_atomic(before, i, end);
             }
         }
-        let before = out.len();
-        if c.is_ascii() {
-            out.push(c);
-            map.push_linear(before, i, 1);
-            continue;
-        }
-        push_folded(&mut out, c);
-        let produced = &out.as_bytes()[before..];
-        if produced == &text.as_bytes()[i..end] {
-            map.push_linear(before, i, end - i);
-        } else if !produced.is_empty() {
-            map.push_atomic(before, i, end);
-        }
+        i = end;
     }
     View { text: Cow::Owned(out), map }
 }
@@ -325,20 +342,32 @@ fn is_glue_sep(c: char) -> bool {
 /// dropped. Wider gaps (two spaces, a newline) stay as word breaks. Returns
 /// `None` when there is nothing to join, which is the common case.
 pub(crate) fn join_split_letters(text: &str) -> Option<Joined> {
+    if text.is_ascii() {
+        // Char k is byte k: no table of chars needed.
+        let b = text.as_bytes();
+        return join_with(text, b.len(), |k| (k, char::from(b[k])));
+    }
     let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let alnum = |k: usize| chars.get(k).is_some_and(|&(_, c)| c.is_alphanumeric());
+    join_with(text, chars.len(), |k| chars[k])
+}
+
+/// [`join_split_letters`] over the `n` chars of `text`, `at(k)` being the
+/// byte offset and value of char `k`.
+fn join_with(text: &str, n: usize, at: impl Fn(usize) -> (usize, char)) -> Option<Joined> {
+    let ch = |k: usize| at(k).1;
+    let alnum = |k: usize| k < n && ch(k).is_alphanumeric();
     let single = |k: usize| alnum(k) && (k == 0 || !alnum(k - 1)) && !alnum(k + 1);
-    let mut remove = vec![false; chars.len()];
+    let mut remove = vec![false; n];
     let mut any = false;
     let mut k = 0;
-    while k < chars.len() {
+    while k < n {
         if !single(k) {
             k += 1;
             continue;
         }
         // Extend a run of singletons, each one separator apart.
         let mut end = k;
-        while end + 2 < chars.len() && is_split_sep(chars[end + 1].1) && single(end + 2) {
+        while end + 2 < n && is_split_sep(ch(end + 1)) && single(end + 2) {
             end += 2;
         }
         if end > k {
@@ -349,10 +378,10 @@ pub(crate) fn join_split_letters(text: &str) -> Option<Joined> {
         }
         k = end + 1;
     }
-    for k in 1..chars.len().saturating_sub(1) {
-        let (prev, c, next) = (chars[k - 1].1, chars[k].1, chars[k + 1].1);
-        if is_glue_sep(c) && prev.is_alphabetic() && next.is_alphabetic() && !remove[k] {
-            remove[k] = true;
+    for (k, r) in remove.iter_mut().enumerate().take(n.saturating_sub(1)).skip(1) {
+        let (prev, c, next) = (ch(k - 1), ch(k), ch(k + 1));
+        if is_glue_sep(c) && prev.is_alphabetic() && next.is_alphabetic() && !*r {
+            *r = true;
             any = true;
         }
     }
@@ -361,18 +390,28 @@ pub(crate) fn join_split_letters(text: &str) -> Option<Joined> {
     }
     let mut out = String::with_capacity(text.len());
     let mut map = OffsetMap::default();
-    for (k, &(i, c)) in chars.iter().enumerate() {
-        if !remove[k] {
-            let before = out.len();
-            out.push(c);
-            map.push_linear(before, i, c.len_utf8());
+    // Copy each run of kept chars at once (one segment, as per-char pushes
+    // would merge into).
+    let mut k = 0;
+    while k < n {
+        if remove[k] {
+            k += 1;
+            continue;
         }
+        let s = k;
+        while k < n && !remove[k] {
+            k += 1;
+        }
+        let (from, to) = (at(s).0, if k < n { at(k).0 } else { text.len() });
+        map.push_linear(out.len(), from, to - from);
+        out.push_str(&text[from..to]);
     }
     Some(Joined { text: out, map })
 }
 
 /// A derived text of only the letters and digits of a view, for seeing
-/// through letter-splitting ("i g n o r e", "ign-ore", "i.g.n.o.r.e").
+/// through letter-splitting ("i g n o r e", "ign-ore", "i.g.n.o.r.e"),
+/// with ASCII letters lower-cased (its matchers ignore ASCII case).
 pub(crate) struct Compact {
     pub(crate) text: String,
     /// Maps compact offsets to *view* offsets.
@@ -383,12 +422,30 @@ pub(crate) struct Compact {
 pub(crate) fn compact(view: &str) -> Compact {
     let mut text = String::with_capacity(view.len());
     let mut map = OffsetMap::default();
-    for (i, c) in view.char_indices() {
-        if c.is_alphanumeric() {
-            let before = text.len();
-            text.push(c);
-            map.push_linear(before, i, c.len_utf8());
+    let b = view.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii() {
+            // A run of ASCII letters and digits at once (one segment, as
+            // the per-char pushes would merge into).
+            let s = i;
+            while i < b.len() && b[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            if i > s {
+                map.push_linear(text.len(), s, i - s);
+                text.extend(b[s..i].iter().map(|&c| char::from(c.to_ascii_lowercase())));
+            } else {
+                i += 1;
+            }
+            continue;
         }
+        let c = view[i..].chars().next().unwrap_or(' ');
+        if c.is_alphanumeric() {
+            map.push_linear(text.len(), i, c.len_utf8());
+            text.push(c);
+        }
+        i += c.len_utf8();
     }
     // An empty map means identity; force a segment so an all-dropped text
     // still maps correctly.
@@ -527,6 +584,11 @@ mod tests {
         let c = compact("i g n o r e all");
         assert_eq!(c.text, "ignoreall");
         assert_eq!(c.map.span(0, 6), (0, 11));
+    }
+
+    #[test]
+    fn compact_is_ascii_lower_case() {
+        assert_eq!(compact("Ignore ALL Ünïcode").text, "ignoreallÜnïcode");
     }
 
     #[test]

@@ -20,7 +20,7 @@
 //! (`isupper`, `strip`, `lower`, the `[^\W\d_]` letter class) closely.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
 
@@ -186,6 +186,30 @@ const EPS: f64 = 1e-9;
 static WORD_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[\p{L}\p{Nl}\p{No}]+(?:[-'’][\p{L}\p{Nl}\p{No}]+)*").expect("valid regex"));
 
+/// [`WORD_RE`] on ASCII text, where its letters are `[A-Za-z]` and its
+/// joiners `-` and `'`: the same spans, without the Unicode classes.
+fn ascii_words(b: &[u8], out: &mut Vec<(usize, usize)>) {
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        loop {
+            while i < b.len() && b[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            if i + 1 < b.len() && matches!(b[i], b'-' | b'\'') && b[i + 1].is_ascii_alphabetic() {
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        out.push((s, i));
+    }
+}
+
 // --- a small, fast hasher for short keys -------------------------------------------------------
 
 /// FxHash-style hasher (no DoS concern: the keys are our own dictionaries; probes only read).
@@ -237,9 +261,31 @@ fn const_set(items: &[&'static str]) -> Set<&'static str> {
     items.iter().copied().collect()
 }
 
-fn dict_set(text: &str) -> Set<Box<str>> {
-    // Like the prototype: keep every line that is not blank and not a `#` comment, verbatim.
-    text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).map(Box::from).collect()
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Dictionary bits of one entry (an entry can be in several lists).
+const NEVER: u8 = 1;
+const FIRST: u8 = 2;
+const LAST: u8 = 4;
+const WORD: u8 = 8;
+
+/// The four dictionaries as one map from entry to its bits: one probe per
+/// token instead of four.
+fn dict_map(lists: [(&str, u8); 4]) -> Map<Box<str>, u8> {
+    let mut map: Map<Box<str>, u8> = Map::default();
+    map.reserve(lists.iter().map(|(t, _)| t.len() / 8).sum());
+    for (text, bit) in lists {
+        // Like the prototype: keep every line that is not blank and not a `#` comment, verbatim.
+        for l in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+            match map.get_mut(l) {
+                Some(b) => *b |= bit,
+                None => {
+                    map.insert(Box::from(l), bit);
+                }
+            }
+        }
+    }
+    map
 }
 
 /// A phrase split into words, with its flags.
@@ -254,15 +300,15 @@ fn phrases(items: &[&'static str], weak: &[&str]) -> Vec<Phrase> {
 
 /// The compiled dictionaries. Built once per scanner.
 pub(crate) struct Names {
-    first: Set<Box<str>>,
-    last: Set<Box<str>>,
-    words: Set<Box<str>>,
-    never: Set<Box<str>>,
+    /// Given names, family names, name-words and never-names, as bits.
+    dict: Map<Box<str>, u8>,
     titles: Set<&'static str>,
     field_labels: Set<&'static str>,
     /// Multi-word field labels, split.
     field_multi: Vec<Phrase>,
     strong: Vec<Phrase>,
+    /// The last word of every phrase of `strong`.
+    strong_last: Set<&'static str>,
     german: Vec<Phrase>,
     question_labels: Set<&'static str>,
     greetings: Set<&'static str>,
@@ -290,14 +336,12 @@ impl Names {
     pub(crate) fn new(first: &str, last: &str, words: &str, never: &str) -> Names {
         let multi: Vec<&'static str> = FIELD_LABELS.iter().copied().filter(|l| l.contains(' ')).collect();
         Names {
-            first: dict_set(first),
-            last: dict_set(last),
-            words: dict_set(words),
-            never: dict_set(never),
+            dict: dict_map([(first, FIRST), (last, LAST), (words, WORD), (never, NEVER)]),
             titles: const_set(TITLES),
             field_labels: const_set(FIELD_LABELS),
             field_multi: phrases(&multi, &[]),
             strong: phrases(STRONG_PHRASES, WEAK_ONLY_CAP),
+            strong_last: STRONG_PHRASES.iter().filter_map(|p| p.split(' ').next_back()).collect(),
             german: phrases(GERMAN_PHRASES, &[]),
             question_labels: const_set(QUESTION_LABELS),
             greetings: const_set(GREETINGS),
@@ -331,15 +375,19 @@ impl Names {
 
     /// Dictionary tier of one token: (never, first, last, word).
     fn lex(&self, low: &str, text: &str) -> (bool, bool, bool, bool) {
-        let never = self.never.contains(low);
-        let mut first = self.first.contains(low);
-        let mut last = self.last.contains(low);
-        let mut word = self.words.contains(low);
+        let bits = |w: &str| self.dict.get(w).copied().unwrap_or(0);
+        let is_first = |w: &str| bits(w) & FIRST != 0;
+        let is_last = |w: &str| bits(w) & LAST != 0;
+        let b = bits(low);
+        let never = b & NEVER != 0;
+        let mut first = b & FIRST != 0;
+        let mut last = b & LAST != 0;
+        let mut word = b & WORD != 0;
         if !(first || last) && low.contains('-') {
-            let known = |p: &str| self.first.contains(p) || self.last.contains(p);
+            let known = |p: &str| bits(p) & (FIRST | LAST) != 0;
             if low.split('-').all(|p| known(p) && p.chars().nth(1).is_some()) {
-                first = low.split('-').next().is_some_and(|p| self.first.contains(p));
-                last = !first || low.rsplit('-').next().is_some_and(|p| self.last.contains(p));
+                first = low.split('-').next().is_some_and(is_first);
+                last = !first || low.rsplit('-').next().is_some_and(is_last);
                 word = false;
             }
         }
@@ -348,8 +396,8 @@ impl Names {
                 let pre_chars = pre.chars().count();
                 if low.starts_with(pre) && low.chars().count() > pre_chars + 1 {
                     let rest = &low[pre.len()..];
-                    if self.last.contains(rest)
-                        || self.first.contains(rest)
+                    if is_last(rest)
+                        || is_first(rest)
                         || text.chars().nth(pre_chars).is_some_and(char::is_uppercase)
                     {
                         last = true;
@@ -455,11 +503,16 @@ impl<'a> Scan<'a> {
         let mut toks: Vec<Tok> = Vec::new();
         let mut lows = String::with_capacity(t.len());
         let mut prev_end = 0usize;
-        for m in WORD_RE.find_iter(t) {
-            let s = m.start();
-            let mut e = m.end();
-            let ms = m.as_str();
-            if ms.chars().nth(3).is_some() {
+        let ascii = t.is_ascii();
+        let mut spans = Vec::new();
+        if ascii {
+            ascii_words(t.as_bytes(), &mut spans);
+        } else {
+            spans.extend(WORD_RE.find_iter(t).map(|m| (m.start(), m.end())));
+        }
+        for (s, mut e) in spans {
+            let ms = &t[s..e];
+            if if ascii { ms.len() > 3 } else { ms.chars().nth(3).is_some() } {
                 if ms.ends_with("'s") {
                     e -= 2; // possessive: "Karlo's" -> "Karlo"
                 } else if ms.ends_with("’s") {
@@ -474,8 +527,13 @@ impl<'a> Scan<'a> {
                 lows.push_str(&text.to_lowercase());
             }
             let le = lows.len();
-            let nchars = text.chars().count();
-            let isup = py_isupper(text);
+            let nchars = if ascii { text.len() } else { text.chars().count() };
+            let isup = if ascii {
+                let b = text.as_bytes();
+                b.iter().any(u8::is_ascii_uppercase) && !b.iter().any(u8::is_ascii_lowercase)
+            } else {
+                py_isupper(text)
+            };
             let (never, first, last, word) = d.lex(&lows[ls..le], text);
             toks.push(Tok {
                 s,
@@ -596,7 +654,8 @@ impl<'a> Scan<'a> {
             }
         }
         // phrases: "my name is", "ich bin", ...
-        if gs.is_empty() || gs == "," || gs == ":" {
+        // (A phrase can only match when the previous token is its last word.)
+        if (gs.is_empty() || gs == "," || gs == ":") && d.strong_last.contains(pl) {
             for n in (1..=4).rev() {
                 if let Some(ph) = d.strong.iter().find(|p| p.words.len() == n && self.prev_is(i, &p.words)) {
                     return if ph.weak {
@@ -743,16 +802,19 @@ impl<'a> Scan<'a> {
             let k = &toks[i];
             let kl = self.low(i);
             let capish = k.capish();
-            let Ctx { strength: ctx, allow_lower } = self.context_before(i);
             let is_particle = d.particles.contains(kl);
-            let mut seed = if is_particle && ctx >= 0.3 && i + 1 < n {
+            // The left context is computed only when a decision needs it:
+            // most tokens are lower-case words that cannot seed a name.
+            let lazy = std::cell::OnceCell::new();
+            let ctx_of = || *lazy.get_or_init(|| self.context_before(i));
+            let mut seed = if is_particle && ctx_of().strength >= 0.3 && i + 1 < n {
                 true // "Herr van der Berg"
             } else if k.never || k.initial || (is_particle && !capish) {
                 false
             } else if capish {
-                k.name || ctx >= 0.3
+                k.name || ctx_of().strength >= 0.3
             } else {
-                (allow_lower && k.name)
+                (k.name && ctx_of().allow_lower)
                     || (k.first
                         && !k.word
                         && !k.never
@@ -761,31 +823,36 @@ impl<'a> Scan<'a> {
                         && !toks[i + 1].word
                         && self.gap(i + 1) == " ")
             };
-            if capish && k.sent_start && !k.name && ctx < 0.3 {
+            if seed && capish && k.sent_start && !k.name && ctx_of().strength < 0.3 {
                 seed = false;
             }
             // A sentence-initial common word that is also a surname, before a
             // given name, is a verb, not part of the name: "Call Alice Smith",
             // "Reach Jane Doe". The name starts at the next token.
-            if capish
+            if seed
+                && capish
                 && k.sent_start
                 && k.word
                 && !k.first
-                && ctx < 0.3
                 && i + 1 < n
                 && toks[i + 1].first
                 && toks[i + 1].capish()
                 && self.gap(i + 1) == " "
+                && ctx_of().strength < 0.3
             {
                 seed = false;
             }
-            if d.street.contains(kl) || (!k.name && ctx >= 0.3 && self.prev_joined_in(i, 3, &d.german)) {
+            if seed
+                && (d.street.contains(kl)
+                    || (!k.name && ctx_of().strength >= 0.3 && self.prev_joined_in(i, 3, &d.german)))
+            {
                 seed = false;
             }
             if !seed {
                 i += 1;
                 continue;
             }
+            let ctx = ctx_of().strength;
             // extend right over name tokens / initials / particles / unknown Capitalised surnames
             let mut j = i + 1;
             let lower_mode = !capish && !is_particle;
@@ -989,6 +1056,27 @@ mod tests {
         assert!(!hits.is_empty());
         for (s, e, _) in hits {
             assert!(text.is_char_boundary(s) && text.is_char_boundary(e));
+        }
+    }
+
+    #[test]
+    fn ascii_tokenizer_matches_the_regex() {
+        // A small deterministic generator over the characters that matter.
+        let alphabet = b"aZ-'' .x-Q\n3_";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..400 {
+            let t: String = (0..len % 40)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    char::from(alphabet[(seed % alphabet.len() as u64) as usize])
+                })
+                .collect();
+            let mut got = Vec::new();
+            ascii_words(t.as_bytes(), &mut got);
+            let want: Vec<(usize, usize)> = WORD_RE.find_iter(&t).map(|m| (m.start(), m.end())).collect();
+            assert_eq!(got, want, "{t:?}");
         }
     }
 

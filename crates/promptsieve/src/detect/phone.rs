@@ -18,6 +18,7 @@
 use crate::util::{ceil_boundary, floor_boundary};
 use std::sync::OnceLock;
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 /// What the phone validator decided about one regex match.
@@ -853,15 +854,7 @@ fn word_starts<'a>(w: &'a str, word: &'a str, whole: bool) -> impl Iterator<Item
         while from <= w.len() {
             let i = from + w.get(from..)?.find(word)?;
             from = i + w[i..].chars().next().map_or(1, char::len_utf8);
-            let mut back = w[..i].chars().rev();
-            let (b1, b2) = (back.next(), back.next());
-            let mut ok = !ascii_led
-                || b1.is_none_or(|c| !is_alpha_py(c))
-                || (matches!(b1, Some('n' | 'r' | 't')) && b2 == Some('\\'));
-            if ok && whole && w[i + word.len()..].chars().next().is_some_and(is_alpha_py) {
-                ok = false;
-            }
-            if ok {
+            if starts_word(w, i, word, ascii_led, whole) {
                 return Some(i);
             }
         }
@@ -869,13 +862,58 @@ fn word_starts<'a>(w: &'a str, word: &'a str, whole: bool) -> impl Iterator<Item
     })
 }
 
+/// Whether the occurrence of `word` at byte `i` of `w` counts for
+/// [`word_starts`]; `ascii_led` says whether `word` starts with an ASCII letter.
+fn starts_word(w: &str, i: usize, word: &str, ascii_led: bool, whole: bool) -> bool {
+    let mut back = w[..i].chars().rev();
+    let (b1, b2) = (back.next(), back.next());
+    let ok = !ascii_led
+        || b1.is_none_or(|c| !is_alpha_py(c))
+        || (matches!(b1, Some('n' | 'r' | 't')) && b2 == Some('\\'));
+    ok && !(whole && w[i + word.len()..].chars().next().is_some_and(is_alpha_py))
+}
+
 /// End (in `hay[lo..start]`, bytes) of the latest word of `words` in the
 /// `window` bytes before `start`, or `None`.
-fn nearest_before(hay: &str, start: usize, words: &[&str], window: usize, whole: bool) -> Option<usize> {
+/// `words` come with an automaton over them (see [`WordList`]): one pass
+/// finds every occurrence of every word, as `word_starts` per word would.
+fn nearest_before(hay: &str, start: usize, words: &WordList, window: usize, whole: bool) -> Option<usize> {
     let lo = floor_boundary(hay, start.saturating_sub(window));
     let w = hay[lo..start].to_ascii_lowercase();
-    words.iter().filter_map(|c| word_starts(&w, c, whole).map(|i| i + c.len()).max()).max()
+    let (list, ac) = (words.0, words.automaton());
+    ac.find_overlapping_iter(&w)
+        .filter(|m| {
+            let word = list[m.pattern().as_usize()];
+            starts_word(
+                &w,
+                m.start(),
+                word,
+                word.chars().next().is_some_and(|c| c.is_ascii_alphabetic()),
+                whole,
+            )
+        })
+        .map(|m| m.end())
+        .max()
 }
+
+/// A word list and, built on first use, an automaton over its words.
+struct WordList(&'static [&'static str], OnceLock<AhoCorasick>);
+
+impl WordList {
+    const fn new(words: &'static [&'static str]) -> WordList {
+        WordList(words, OnceLock::new())
+    }
+
+    fn automaton(&self) -> &AhoCorasick {
+        self.1.get_or_init(|| {
+            // The lists are constants of this module and never empty words.
+            AhoCorasick::new(self.0).unwrap_or_else(|e| panic!("phone word list: {e}"))
+        })
+    }
+}
+
+static NEGATIVE_WORDS: WordList = WordList::new(NEGATIVE);
+static STRONG_WORDS: WordList = WordList::new(STRONG_CONTEXT);
 
 /// Whether a context word from `words` occurs within `window` bytes before
 /// or after `hay[start..end]`, matched at the start of a word (a literal
@@ -1008,6 +1046,12 @@ pub(crate) fn validate(hay: &str, start: usize, end: usize) -> Verdict {
     let (Some(s), Some(pre), Some(post)) = (hay.get(start..end), hay.get(..start), hay.get(end..)) else {
         return Reject;
     };
+    // Fewer than six digits is rejected below (`n < 6`) after checks that
+    // can only reject too; deciding it first skips them for the many short
+    // numbers of ordinary text.
+    if s.chars().filter(|&c| is_dec(c)).nth(5).is_none() {
+        return Reject;
+    }
 
     // ---- neighbours (the regex cannot look around) --------------------------
     let mut back = pre.chars().rev();
@@ -1038,8 +1082,8 @@ pub(crate) fn validate(hay: &str, start: usize, end: usize) -> Verdict {
     if unit_after(post) || quantity_after(post) {
         return Reject; // N7, N8
     }
-    if let Some(neg) = nearest_before(hay, start, NEGATIVE, NEG_WINDOW, true)
-        && nearest_before(hay, start, STRONG_CONTEXT, NEG_WINDOW, false).is_none_or(|pos| pos < neg)
+    if let Some(neg) = nearest_before(hay, start, &NEGATIVE_WORDS, NEG_WINDOW, true)
+        && nearest_before(hay, start, &STRONG_WORDS, NEG_WINDOW, false).is_none_or(|pos| pos < neg)
     {
         return Reject; // N9 a non-phone number word is closer
     }

@@ -16,6 +16,7 @@
 //! development corpus (see `rules/README.md` for the measured numbers); the
 //! results are flat around them.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -88,7 +89,29 @@ fn opener(c: char) -> char {
 
 /// Replaces masked characters with spaces (same byte length), keeping
 /// newlines, so byte offsets stay those of the original.
-fn mask(text: &str) -> String {
+fn mask(text: &str) -> Cow<'_, str> {
+    // Each mask needs a literal its matches always contain; most texts have
+    // none of them, and then nothing is masked and nothing is copied.
+    let b = text.as_bytes();
+    let (mut tick, mut colon, mut w, mut at, mut brace, mut lt) = (false, false, false, false, false, false);
+    for &c in b {
+        match c {
+            b'`' => tick = true,
+            b':' => colon = true,
+            b'w' => w = true,
+            b'@' => at = true,
+            b'{' => brace = true,
+            b'<' => lt = true,
+            _ => {}
+        }
+    }
+    let has = |needle: &str| text.contains(needle);
+    let fenced = tick && has("```");
+    let wanted =
+        [tick, (colon && has("://")) || (w && has("www.")), at, brace && (has("${") || has("{{")), lt];
+    if !fenced && !wanted.contains(&true) {
+        return Cow::Borrowed(text);
+    }
     let mut masked = vec![false; text.len()];
     // Fenced code blocks, line by line: from a ``` line through the next one.
     let mut lines = Vec::new();
@@ -111,7 +134,7 @@ fn mask(text: &str) -> String {
         }
         i += 1;
     }
-    for (n, re) in MASKS.iter().enumerate() {
+    for (n, re) in MASKS.iter().enumerate().filter(|&(n, _)| wanted[n]) {
         for m in re.find_iter(text) {
             // Inline code whose brackets do not balance is soup, not code.
             if n == 0 && !balanced(m.as_str()) {
@@ -119,6 +142,9 @@ fn mask(text: &str) -> String {
             }
             masked[m.range()].iter_mut().for_each(|x| *x = true);
         }
+    }
+    if !masked.contains(&true) {
+        return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     for (i, c) in text.char_indices() {
@@ -128,7 +154,7 @@ fn mask(text: &str) -> String {
             out.push(c);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Tokens: runs between whitespace and literal `\n`, `\t`, `\r` escapes
@@ -138,10 +164,17 @@ fn tokenize(text: &str) -> Vec<(usize, usize)> {
     let b = text.as_bytes();
     let mut toks = Vec::new();
     let mut start: Option<usize> = None;
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
+    let mut i = 0;
+    while i < b.len() {
+        // Bytes, decoding a char only where one starts outside ASCII.
+        let (c, len) = if b[i] < 0x80 {
+            (char::from(b[i]), 1)
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            (c, c.len_utf8())
+        };
         let sep_len = if c.is_whitespace() {
-            c.len_utf8()
+            len
         } else if c == '\\'
             && matches!(b.get(i + 1), Some(b'n' | b't' | b'r'))
             && !(b.len() >= i + 5 && b[i + 2..i + 5].iter().all(u8::is_ascii_lowercase))
@@ -152,14 +185,13 @@ fn tokenize(text: &str) -> Vec<(usize, usize)> {
         };
         if sep_len == 0 {
             start.get_or_insert(i);
+            i += len;
             continue;
         }
         if let Some(s) = start.take() {
             toks.push((s, i));
         }
-        if sep_len == 2 {
-            iter.next();
-        }
+        i += sep_len;
     }
     if let Some(s) = start {
         toks.push((s, text.len()));
@@ -231,6 +263,157 @@ fn is_plain(t: &str) -> bool {
 }
 
 fn flags(t: &str) -> Flags {
+    if t.is_ascii() {
+        return flags_ascii(t.as_bytes());
+    }
+    flags_chars(t)
+}
+
+/// [`flags_chars`] for an ASCII token, on bytes: most tokens are ASCII
+/// words, and this path allocates nothing. Every test is the same as the
+/// general one restricted to ASCII (one script, no curly quotes).
+fn flags_ascii(b: &[u8]) -> Flags {
+    let function = {
+        let trim = |c: &u8| b".,;:!?\"'()".contains(c);
+        let lo = b.iter().position(|c| !trim(c)).unwrap_or(b.len());
+        let hi = b.iter().rposition(|c| !trim(c)).map_or(lo, |i| i + 1);
+        is_function_word(&b[lo..hi])
+    };
+    // A plain word has no soft or hard flag: one capital at most (no hump),
+    // only `-` and `'` between letters, no leading symbol but a quote or
+    // parenthesis, and trailing punctuation without a code-ish symbol.
+    if is_plain_ascii(b) {
+        return Flags { hard: 0.0, soft: 0.0, plain: true, function };
+    }
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut soft = 0.0;
+    let hump = b.windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase()) || {
+        let mut upper = 0;
+        let mut found = false;
+        for (i, &c) in b.iter().enumerate() {
+            if c.is_ascii_uppercase() {
+                upper += 1;
+            } else {
+                if upper >= 2 && c.is_ascii_lowercase() && b.get(i + 1).is_some_and(u8::is_ascii_lowercase) {
+                    found = true;
+                    break;
+                }
+                upper = 0;
+            }
+        }
+        found
+    };
+    if hump {
+        soft += 1.0;
+    }
+    // Glue runs: symbol runs between two ASCII letters, other than the
+    // ordinary joiners (see `glue_runs`).
+    let mut glue = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        if word(b[i]) {
+            i += 1;
+            continue;
+        }
+        let st = i;
+        while i < b.len() && !word(b[i]) {
+            i += 1;
+        }
+        let before = st > 0 && b[st - 1].is_ascii_alphabetic();
+        let after = b.get(i).is_some_and(u8::is_ascii_alphabetic);
+        if before
+            && after
+            && !matches!(
+                &b[st..i],
+                b"-" | b"'" | b"." | b"/" | b"&" | b":" | b"@" | b"+" | b"*" | b"**" | b"\\" | b"#"
+            )
+        {
+            glue += 1;
+        }
+    }
+    soft += glue.min(2) as f64;
+    let lead = b.iter().take_while(|&&c| !word(c) && !b"\"'([{<#@$*_`-".contains(&c)).count();
+    if lead >= 1 && b.get(lead).is_some_and(u8::is_ascii_alphabetic) {
+        soft += 1.0;
+    }
+    let trail = b.iter().rev().take_while(|&&c| !word(c)).count();
+    if trail >= 1 && trail < b.len() {
+        let run = &b[b.len() - trail..];
+        if b[b.len() - trail - 1].is_ascii_alphabetic() && run.iter().any(|c| b"${([<>\\^|=%~@`".contains(c))
+        {
+            soft += 1.0;
+        }
+    }
+    if b.len() >= 2 && !b.iter().any(u8::is_ascii_alphanumeric) {
+        // `is_ok_symbol`, ASCII entries only.
+        let ok = matches!(
+            b,
+            b"--"
+                | b"**"
+                | b"##"
+                | b"..."
+                | b"->"
+                | b"<-"
+                | b"=>"
+                | b"&&"
+                | b"||"
+                | b"//"
+                | b":)"
+                | b";)"
+                | b":-)"
+        ) || {
+            let first = b[0];
+            let same = b.iter().all(|&c| c == first);
+            (same && b.len() >= 3 && b"-=*#_~+".contains(&first)) || (same && first == b'.')
+        };
+        if !ok {
+            soft += 1.0;
+        }
+    }
+    if matches!(b, b"!" | b"?" | b";") {
+        soft += 1.0;
+    }
+    Flags { hard: 0.0, soft, plain: false, function }
+}
+
+/// Whether an ASCII word is one of [`FUNCTION_WORDS`], in any case.
+fn is_function_word(w: &[u8]) -> bool {
+    /// The function words by length, so a probe compares a handful.
+    static BY_LEN: LazyLock<Vec<Vec<&'static [u8]>>> = LazyLock::new(|| {
+        let mut by_len = vec![Vec::new(); 1 + FUNCTION_WORDS.iter().map(|w| w.len()).max().unwrap_or(0)];
+        for w in FUNCTION_WORDS {
+            by_len[w.len()].push(w.as_bytes());
+        }
+        by_len
+    });
+    BY_LEN.get(w.len()).is_some_and(|ws| ws.iter().any(|f| f.eq_ignore_ascii_case(w)))
+}
+
+/// [`is_plain`] for an ASCII token.
+fn is_plain_ascii(b: &[u8]) -> bool {
+    let mut i = 0;
+    if b.first().is_some_and(|c| b"\"'(".contains(c)) {
+        i += 1;
+    }
+    if !b.get(i).is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    i += 1;
+    while b.get(i).is_some_and(u8::is_ascii_lowercase) {
+        i += 1;
+    }
+    while b.get(i).is_some_and(|c| b"'-".contains(c)) && b.get(i + 1).is_some_and(u8::is_ascii_lowercase) {
+        i += 2;
+        while b.get(i).is_some_and(u8::is_ascii_lowercase) {
+            i += 1;
+        }
+    }
+    let rest = &b[i.min(b.len())..];
+    rest.len() <= 2 && rest.iter().all(|c| b".,;:!?)\"'".contains(c))
+}
+
+/// The token flags, for any token.
+fn flags_chars(t: &str) -> Flags {
     let chars: Vec<char> = t.chars().collect();
     let mut per_script = [0u32; 9];
     for &c in &chars {
@@ -351,7 +534,10 @@ fn structure_events(masked: &str) -> Vec<(usize, f64)> {
     }
     paras.push((para_start, b.len()));
     for (ps, pe) in paras {
-        paragraph_events(&masked[ps..pe], ps, &mut ev);
+        // Events come only from brackets, double quotes and backticks.
+        if b[ps..pe].iter().any(|c| matches!(c, b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b'`')) {
+            paragraph_events(&masked[ps..pe], ps, &mut ev);
+        }
     }
     ev.sort_by_key(|e| e.0);
     ev
@@ -509,8 +695,15 @@ pub(crate) fn analyse(text: &str) -> Verdict {
     });
     let mut score = (best / (2.0 * THRESH)).clamp(0.0, 1.0);
 
-    // Filler: a run of identical one-character punctuation tokens.
-    let raw = tokenize(text);
+    // Filler: a run of identical one-character punctuation tokens. Unmasked
+    // text has the same tokens as the masked one.
+    let raw_owned;
+    let raw: &[(usize, usize)] = if let Cow::Borrowed(_) = masked {
+        &toks
+    } else {
+        raw_owned = tokenize(text);
+        &raw_owned
+    };
     let mut filler = None;
     let mut run = 0;
     for k in 0..raw.len() {
@@ -525,7 +718,7 @@ pub(crate) fn analyse(text: &str) -> Verdict {
             filler = Some((raw[k + 1 - run].0, raw[k].1));
         }
     }
-    let filler = filler.or_else(|| flood(text, &raw));
+    let filler = filler.or_else(|| flood(text, raw));
     if let Some(f) = filler {
         if score < 0.5 {
             span = Some(f);
@@ -633,6 +826,33 @@ mod tests {
         // A long list of distinct items is not a flood; nineteen repeats are not either.
         assert!(analyse(&format!("values: {}", "yes no ".repeat(9))).score < 0.5);
         assert!(analyse(&format!("Say it. {}", "ö ".repeat(19))).score < 0.5);
+    }
+
+    #[test]
+    fn ascii_flags_match_the_general_ones() {
+        let alphabet = b"aZbQ-'.,;:!?()[]{}<>\"`$@#*_~=+/&|%^\\1";
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut tokens: Vec<String> =
+            ["The", "IT", "HTMLsvg", "don't", "well-known", "(the", "\"And\"", "...", ":-)"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        for _ in 0..20_000 {
+            let len = 1 + (next() % 7) as usize;
+            tokens.push(
+                (0..len).map(|_| char::from(alphabet[(next() % alphabet.len() as u64) as usize])).collect(),
+            );
+        }
+        for t in &tokens {
+            let (a, b) = (flags_ascii(t.as_bytes()), flags_chars(t));
+            assert_eq!((a.hard, a.soft, a.plain, a.function), (b.hard, b.soft, b.plain, b.function), "{t:?}");
+        }
     }
 
     #[test]

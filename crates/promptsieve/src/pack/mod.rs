@@ -59,6 +59,11 @@ const DEFAULT_PACKS: &[(&str, &str)] = &[
 pub struct RulePack {
     pub(crate) name: String,
     pub(crate) rules: Vec<RuleDef>,
+    /// Whether this is an embedded default pack, whose regexes the test
+    /// suite has already checked: building skips parsing them again (the
+    /// largest part of start-up) and compiles them on first use as usual.
+    /// Only [`RulePack::defaults`] sets it, and a pack cannot be edited.
+    pub(crate) trusted: bool,
 }
 
 impl RulePack {
@@ -78,7 +83,7 @@ impl RulePack {
     pub fn from_toml(name: &str, source: &str) -> Result<RulePack, BuildError> {
         let file: PackFile = toml::from_str(source)
             .map_err(|e| BuildError::syntax(name, e.to_string().trim_end().to_string()))?;
-        Ok(RulePack { name: name.to_string(), rules: file.rule })
+        Ok(RulePack { name: name.to_string(), rules: file.rule, trusted: false })
     }
 
     /// Reads and parses a pack file. The pack is named after the path.
@@ -113,7 +118,9 @@ impl RulePack {
             .map(|(name, src)| {
                 // The default packs are tested on every build, so a parse
                 // failure here is a bug in this crate, not user input.
-                RulePack::from_toml(name, src).unwrap_or_else(|e| panic!("embedded pack is invalid: {e}"))
+                let pack = RulePack::from_toml(name, src)
+                    .unwrap_or_else(|e| panic!("embedded pack is invalid: {e}"));
+                RulePack { trusted: true, ..pack }
             })
             .collect()
     }
