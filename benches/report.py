@@ -104,7 +104,11 @@ def env_line(results: dict[str, dict]) -> str:
     day = dt.datetime.fromtimestamp(max(times)).strftime("%Y-%m-%d") if times else "?"
     span = (max(times) - min(times)) / 60 if times else 0
     commit = cmd("git", "rev-parse", "--short", "HEAD")
-    dirty = " (with uncommitted changes)" if cmd("git", "status", "--porcelain", "--untracked-files=no") else ""
+    # Only what the measurement depends on: the engine, the packs and the benchmark itself.
+    measured = ["crates/promptsieve", "rules", "benches/scan.rs", "benches/corpus.rs", "benches/reference.rs",
+                "benches/data", "Cargo.lock"]
+    changed = cmd("git", "status", "--porcelain", "--untracked-files=no", "--", *measured)
+    dirty = " (with uncommitted changes to the engine, packs or benchmark)" if changed else ""
     line = (f"Measured {day} at commit `{commit}`{dirty}, {cmd('rustc', '--version')}, "
             f"{os.cpu_count()} × {cpu} ({platform.system()}), shared with other jobs.")
     if span > 120:
@@ -200,6 +204,16 @@ def tables(r: dict[str, dict]) -> str:
             f"| {h} | {fmt_time(t(s))} | {fmt_rate(mbps(s))} | {fmt_ratio(per)} | ≤ {HOSTILE_TARGET:.0f}× | "
             f"{verdict(per <= HOSTILE_TARGET) if per is not None else '—'} | {fmt_rate(mbps(m))} | "
             f"{fmt_ratio(ratio(t(m), t(s)), pct=True)} | {fmt_rate(mbps(x))} | {fmt_ratio(ratio(t(x), t(s)))} |")
+    # The 10× rule is relative to today's prose speed; state what it means
+    # once prose reaches its own target, so a slow baseline hides nothing.
+    rates = [(mbps(f"hostile/scan/{h}"), h) for h in inputs if mbps(f"hostile/scan/{h}") is not None]
+    if rates:
+        floor = 1 * GB / MB / HOSTILE_TARGET
+        slow, name = min(rates)
+        below = sum(1 for v, _ in rates if v < floor)
+        out += ["", f"Once English prose scans at its 1 GB/s target, the {HOSTILE_TARGET:.0f}× rule means at "
+                f"least {fmt_rate(floor)} on every hostile input: {below} of {len(rates)} are below that "
+                f"today (slowest: `{name}`, {fmt_rate(slow)})."]
     return "\n".join(out) + "\n"
 
 
