@@ -1,50 +1,145 @@
-//! Criterion benchmarks for `scan`: throughput on fixed corpora, latency per
-//! prompt size, and engine build time. Run with
-//! `cargo bench -p promptsieve --bench scan`.
+//! Criterion benchmarks for the scanner, each next to reference lines
+//! measured in the same run (see `reference.rs`), so that every figure can
+//! also be read as a ratio that does not depend on how busy the machine is.
 //!
-//! The corpora in `benches/data/` are described in `benches/README.md`.
+//! Groups (benchmark ids are `group/function/input`):
+//!
+//! - `throughput`: `scan`, `memchr` and `regexset` over 64 KiB of English
+//!   prose, multilingual prose, source code, prompts dense with personal
+//!   data, benign prompts and attacks.
+//! - `latency`: `scan`, `redact`, `check` (and the two references) on
+//!   100 B, 256 B, 4 KiB and 64 KiB prompts.
+//! - `build`: cold start of the default scanner (without and with its first
+//!   scan, since some automata are compiled on first use), the reference
+//!   `RegexSet`, and a generated pack with thousands of phrases.
+//! - `phrases`: scanning prose with the default packs plus that pack.
+//! - `hostile`: 1 MiB inputs aimed at the engine's weak spots.
+//!
+//! Run with `cargo bench -p promptsieve --bench scan`; `scripts/bench` runs
+//! it and writes the table in `benches/README.md`.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use promptsieve::{Scanner, ScannerBuilder};
 use std::hint::black_box;
+use std::time::Duration;
 
-const BENIGN: &str = include_str!("data/benign.txt");
-const ATTACKS: &str = include_str!("data/attacks.txt");
-const PROSE_EN: &str = include_str!("data/prose-en.txt");
-const PROSE_MULTI: &str = include_str!("data/prose-multi.txt");
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use promptsieve::{RulePack, Scanner, ScannerBuilder};
 
-/// The longest prefix of `text` of at most `n` bytes that ends on a char boundary.
-fn prefix(text: &str, n: usize) -> &str {
-    let mut end = n.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
+mod corpus;
+mod reference;
+
+/// The generated phrase pack: 50 rules × 80 phrase strings, about 5,000
+/// phrases once the `{a|b}` groups are expanded.
+const PHRASE_RULES: usize = 50;
+const PHRASES_PER_RULE: usize = 80;
+
+fn default_scanner() -> Scanner {
+    ScannerBuilder::new().build([]).expect("the default packs build")
 }
 
 fn throughput(c: &mut Criterion) {
-    let scanner = Scanner::new();
-    let mut g = c.benchmark_group("scan");
-    let prompt_4k =
-        &BENIGN[..BENIGN.char_indices().map(|(i, _)| i).find(|&i| i >= 4096).unwrap_or(BENIGN.len())];
-    for (name, text) in [
-        ("benign", BENIGN),
-        ("attacks", ATTACKS),
-        ("prompt-4k", prompt_4k),
-        ("prompt-100b", prefix(PROSE_EN, 100)),
-        ("prompt-64k", prefix(BENIGN, 64 * 1024)),
-        ("prose-en", PROSE_EN),
-        ("prose-multi", PROSE_MULTI),
-    ] {
+    let scanner = default_scanner();
+    let set = reference::regex_set(&reference::default_patterns());
+    let mut g = c.benchmark_group("throughput");
+    for (name, text) in corpus::throughput() {
+        let text = text.as_str();
         g.throughput(Throughput::Bytes(text.len() as u64));
-        g.bench_function(name, |b| b.iter(|| scanner.scan(black_box(text))));
+        g.bench_with_input(BenchmarkId::new("scan", name), text, |b, t| b.iter(|| scanner.scan(t)));
+        g.bench_with_input(BenchmarkId::new("memchr", name), text, |b, t| {
+            b.iter(|| reference::memchr_pass(t))
+        });
+        g.bench_with_input(BenchmarkId::new("regexset", name), text, |b, t| b.iter(|| set.matches(t)));
+    }
+    g.finish();
+}
+
+fn latency(c: &mut Criterion) {
+    let scanner = default_scanner();
+    let set = reference::regex_set(&reference::default_patterns());
+    let mut g = c.benchmark_group("latency");
+    for (name, text) in corpus::latency() {
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_with_input(BenchmarkId::new("scan", name), text, |b, t| b.iter(|| scanner.scan(t)));
+        g.bench_with_input(BenchmarkId::new("redact", name), text, |b, t| b.iter(|| scanner.redact(t)));
+        g.bench_with_input(BenchmarkId::new("check", name), text, |b, t| b.iter(|| scanner.check(t)));
+        g.bench_with_input(BenchmarkId::new("memchr", name), text, |b, t| {
+            b.iter(|| reference::memchr_pass(t))
+        });
+        g.bench_with_input(BenchmarkId::new("regexset", name), text, |b, t| b.iter(|| set.matches(t)));
     }
     g.finish();
 }
 
 fn build(c: &mut Criterion) {
-    c.bench_function("build-default", |b| b.iter(|| ScannerBuilder::new().build([]).map(|s| s.threshold())));
+    let first = corpus::prefix(corpus::PROSE_EN, 100);
+    let patterns = reference::default_patterns();
+    let pack_src = corpus::phrase_pack(PHRASE_RULES, PHRASES_PER_RULE);
+    let pack = || RulePack::from_toml("bench-phrases", &pack_src).expect("the generated pack parses");
+    let mut g = c.benchmark_group("build");
+    // Builds take milliseconds: fewer samples keep the group short.
+    g.sample_size(20);
+    g.bench_function("default", |b| b.iter(default_scanner));
+    g.bench_function("default+first-scan", |b| b.iter(|| default_scanner().scan(black_box(first))));
+    // The reference compiles its NFAs here; its DFA is built lazily by the
+    // first search, which is included for the same reason as above.
+    g.bench_function("regexset", |b| b.iter(|| reference::regex_set(&patterns).matches(black_box(first))));
+    // Parsing the TOML is part of loading a user pack, so it is measured.
+    g.bench_function("phrases", |b| {
+        b.iter(|| ScannerBuilder::new().default_packs(false).build([pack()]).expect("builds"))
+    });
+    g.bench_function("default+phrases", |b| {
+        b.iter(|| ScannerBuilder::new().build([pack()]).expect("builds"))
+    });
+    g.finish();
 }
 
-criterion_group!(benches, throughput, build);
+fn phrases(c: &mut Criterion) {
+    let pack_src = corpus::phrase_pack(PHRASE_RULES, PHRASES_PER_RULE);
+    let pack = RulePack::from_toml("bench-phrases", &pack_src).expect("the generated pack parses");
+    let scanner = ScannerBuilder::new().build([pack]).expect("builds");
+    let mut patterns = reference::default_patterns();
+    patterns.extend(reference::patterns([pack_src.as_str()]));
+    let set = reference::regex_set(&patterns);
+    let text = corpus::sized(corpus::PROSE_EN, corpus::THROUGHPUT_BYTES);
+    let mut g = c.benchmark_group("phrases");
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_with_input(BenchmarkId::new("scan", "prose-en"), text.as_str(), |b, t| {
+        b.iter(|| scanner.scan(t))
+    });
+    g.bench_with_input(BenchmarkId::new("regexset", "prose-en"), text.as_str(), |b, t| {
+        b.iter(|| set.matches(t))
+    });
+    g.finish();
+}
+
+fn hostile(c: &mut Criterion) {
+    let scanner = default_scanner();
+    let set = reference::regex_set(&reference::default_patterns());
+    let mut g = c.benchmark_group("hostile");
+    // One iteration can take a second or more: flat sampling with the
+    // minimum sample count keeps the group within a few minutes.
+    g.sampling_mode(SamplingMode::Flat).sample_size(10);
+    for (name, text) in corpus::hostile() {
+        let text = text.as_str();
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_with_input(BenchmarkId::new("scan", name), text, |b, t| b.iter(|| scanner.scan(t)));
+        g.bench_with_input(BenchmarkId::new("memchr", name), text, |b, t| {
+            b.iter(|| reference::memchr_pass(t))
+        });
+        g.bench_with_input(BenchmarkId::new("regexset", name), text, |b, t| b.iter(|| set.matches(t)));
+    }
+    g.finish();
+}
+
+fn config() -> Criterion {
+    // About 70 benchmarks: one second of warm-up and three of measurement
+    // each give a full run of 5–10 minutes on a 2-core machine. Command-line
+    // flags (`-- --measurement-time 10`) override these.
+    Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = throughput, latency, build, phrases, hostile
+}
 criterion_main!(benches);
