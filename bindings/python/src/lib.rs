@@ -403,6 +403,7 @@ struct Config {
     categories: Option<Vec<String>>,
     disable: Vec<String>,
     policy: Option<PolicyConfig>,
+    scorer: bool,
 }
 
 #[derive(Clone, Default)]
@@ -433,6 +434,7 @@ fn categories(py: Python<'_>, names: &[String]) -> PyResult<Vec<ps::Category>> {
 fn build(py: Python<'_>, c: &Config) -> PyResult<ps::Scanner> {
     let mut b = ps::ScannerBuilder::new();
     b.default_packs(c.default_rules);
+    b.scorer(c.scorer);
     if let Some(t) = c.threshold {
         b.threshold(t);
     }
@@ -509,11 +511,13 @@ fn policy_config(py: Python<'_>, policy: &Bound<'_, PyAny>) -> PyResult<PolicyCo
 /// requests): construction compiles every rule pack; scans release the GIL.
 ///
 /// `Scanner(rules=None, categories=None, *, default_rules=True,
-/// threshold=None, disable=None, policy=None)`: `rules` adds rule packs
+/// threshold=None, disable=None, policy=None, scorer=True)`: `rules` adds rule packs
 /// (TOML strings or paths); `categories` keeps only some of `injection`,
 /// `invisible`, `exfiltration`, `pii`, `secret`; `disable` leaves out rule
 /// ids; `policy` (a dict: `max_bytes`, `threshold`, `block`, `redact`) is
-/// what `check` enforces. Raises `RuleError` naming the failing rule.
+/// what `check` enforces; `scorer=False` turns the learned injection scorer
+/// off (results then equal the rules alone). Raises `RuleError` naming the
+/// failing rule.
 ///
 /// >>> import promptsieve
 /// >>> pack = """
@@ -539,9 +543,11 @@ struct Scanner {
 #[pymethods]
 impl Scanner {
     /// `Scanner(rules=None, categories=None, *, default_rules=True,
-    /// threshold=None, disable=None, policy=None)`.
+    /// threshold=None, disable=None, policy=None, scorer=True)`.
     #[new]
-    #[pyo3(signature = (rules=None, categories=None, *, default_rules=true, threshold=None, disable=None, policy=None))]
+    // Python keyword arguments, one per option.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (rules=None, categories=None, *, default_rules=true, threshold=None, disable=None, policy=None, scorer=true))]
     fn new(
         py: Python<'_>,
         rules: Option<&Bound<'_, PyAny>>,
@@ -550,8 +556,9 @@ impl Scanner {
         threshold: Option<f64>,
         disable: Option<&Bound<'_, PyAny>>,
         policy: Option<&Bound<'_, PyAny>>,
+        scorer: bool,
     ) -> PyResult<Scanner> {
-        let mut config = Config { default_rules, threshold, ..Config::default() };
+        let mut config = Config { default_rules, threshold, scorer, ..Config::default() };
         if let Some(rules) = rules {
             if rules.is_instance_of::<PyString>() {
                 return Err(option_error(
@@ -846,6 +853,7 @@ impl Scanner {
         state.set_item("threshold", self.config.threshold)?;
         state.set_item("categories", self.config.categories.clone())?;
         state.set_item("disable", self.config.disable.clone())?;
+        state.set_item("scorer", self.config.scorer)?;
         if let Some(p) = &self.config.policy {
             let d = PyDict::new(py);
             if let Some(m) = p.max_bytes {
@@ -876,7 +884,7 @@ impl Scanner {
 #[pyfunction]
 fn _rebuild(py: Python<'_>, state: &Bound<'_, PyDict>) -> PyResult<Scanner> {
     let get = |k: &str| state.get_item(k).ok().flatten().filter(|v| !v.is_none());
-    let mut config = Config { default_rules: true, ..Config::default() };
+    let mut config = Config { default_rules: true, scorer: true, ..Config::default() };
     if let Some(r) = get("rules") {
         // [name, source] pairs (lists, so the state survives JSON).
         for pair in r.extract::<Vec<Vec<String>>>()? {
@@ -897,6 +905,9 @@ fn _rebuild(py: Python<'_>, state: &Bound<'_, PyDict>) -> PyResult<Scanner> {
     }
     if let Some(d) = get("disable") {
         config.disable = d.extract()?;
+    }
+    if let Some(x) = get("scorer") {
+        config.scorer = x.extract()?;
     }
     if let Some(p) = get("policy") {
         config.policy = Some(policy_config(py, &p)?);

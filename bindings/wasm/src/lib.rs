@@ -27,6 +27,8 @@ export interface ScannerOptions {
   disable?: string[];
   /** The policy `check()` applies. */
   policy?: PolicyOptions;
+  /** Run the learned injection scorer (default true); off, results equal the rules alone. */
+  scorer?: boolean;
 }
 export interface PolicyOptions {
   maxBytes?: number | null;
@@ -125,6 +127,7 @@ struct ScannerOptions {
     categories: Option<Vec<String>>,
     disable: Option<Vec<String>>,
     policy: Option<PolicyOptions>,
+    scorer: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -266,7 +269,7 @@ impl Scanner {
         known_keys(
             &options,
             "scanner",
-            &["rules", "defaultRules", "threshold", "categories", "disable", "policy"],
+            &["rules", "defaultRules", "threshold", "categories", "disable", "policy", "scorer"],
         )?;
         let opts: ScannerOptions = if options.is_undefined() || options.is_null() {
             ScannerOptions::default()
@@ -275,6 +278,7 @@ impl Scanner {
         };
         let mut b = ps::ScannerBuilder::new();
         b.default_packs(opts.default_rules.unwrap_or(true));
+        b.scorer(opts.scorer.unwrap_or(true));
         if let Some(t) = opts.threshold {
             b.threshold(t);
         }

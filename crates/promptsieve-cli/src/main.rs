@@ -13,6 +13,7 @@ use promptsieve::{BuildError, Report, RulePack, Scanner, ScannerBuilder};
 
 mod eval;
 mod output;
+mod train;
 
 /// `writeln!` to `$w`, turning an I/O error (such as a closed pipe) into
 /// the command's error instead of a panic.
@@ -52,6 +53,9 @@ enum Command {
     Rules(RuleArgs),
     /// Measure recall and false-positive rate on a labelled JSONL corpus.
     Eval(eval::EvalArgs),
+    /// Rebuild the learned scorer's weights from a labelled JSONL corpus
+    /// (deterministic) and print cross-validation numbers.
+    TrainScorer(train::TrainArgs),
 }
 
 #[derive(Args, Clone)]
@@ -186,6 +190,7 @@ fn main() -> ExitCode {
         Command::CheckRules(a) => check_rules(a),
         Command::Rules(a) => list_rules(a),
         Command::Eval(a) => eval::run(a),
+        Command::TrainScorer(a) => train::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -106,6 +106,8 @@ mod output;
 mod pack;
 mod redact;
 mod scanner;
+#[doc(hidden)]
+pub mod scorer;
 mod util;
 
 pub use error::BuildError;

@@ -100,6 +100,7 @@ class Scanner:
         threshold: Optional[float] = None,
         disable: Optional[Sequence[str]] = None,
         policy: Optional[Dict[str, Any]] = None,
+        scorer: bool = True,
     ) -> Scanner: ...
     @property
     def threshold(self) -> float: ...
