@@ -37,7 +37,13 @@ fn rewrites() -> Vec<(&'static str, fn(&str) -> String)> {
         ("homoglyph", |s| s.chars().map(homoglyph).collect()),
         ("fullwidth", |s| {
             s.chars()
-                .map(|c| if c.is_ascii_graphic() { char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap_or(c) } else { c })
+                .map(|c| {
+                    if c.is_ascii_graphic() {
+                        char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap_or(c)
+                    } else {
+                        c
+                    }
+                })
                 .collect()
         }),
         ("upper", |s| s.to_uppercase()),
@@ -50,21 +56,38 @@ fn rewrites() -> Vec<(&'static str, fn(&str) -> String)> {
         ("combining", |s| s.chars().flat_map(|c| [c, '\u{0301}']).collect()),
         ("tags", |s| {
             s.chars()
-                .map(|c| if c.is_ascii() && c != '\n' { char::from_u32(0xE0000 + c as u32).unwrap() } else { c })
+                .map(
+                    |c| {
+                        if c.is_ascii() && c != '\n' {
+                            char::from_u32(0xE0000 + c as u32).unwrap()
+                        } else {
+                            c
+                        }
+                    },
+                )
                 .collect()
         }),
         ("split-space", |s| split(s, " ")),
         ("split-dot", |s| split(s, ".")),
         ("split-hyphen", |s| split(s, "-")),
-        ("glue", |s| s.split(' ').map(|w| {
-            let n = w.chars().count() / 2;
-            let (a, b): (String, String) = (w.chars().take(n).collect(), w.chars().skip(n).collect());
-            if a.is_empty() { b } else { format!("{a}-{b}") }
-        }).collect::<Vec<_>>().join(" ")),
-        ("compact", |s| s.split_whitespace().map(|w| {
-            let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
-        }).collect()),
+        ("glue", |s| {
+            s.split(' ')
+                .map(|w| {
+                    let n = w.chars().count() / 2;
+                    let (a, b): (String, String) = (w.chars().take(n).collect(), w.chars().skip(n).collect());
+                    if a.is_empty() { b } else { format!("{a}-{b}") }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
+        ("compact", |s| {
+            s.split_whitespace()
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+                })
+                .collect()
+        }),
         ("rot13", |s| {
             s.chars()
                 .map(|c| match c {
@@ -85,7 +108,8 @@ fn b64(b: &[u8]) -> String {
     const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for ch in b.chunks(3) {
-        let n = (ch[0] as u32) << 16 | (*ch.get(1).unwrap_or(&0) as u32) << 8 | *ch.get(2).unwrap_or(&0) as u32;
+        let n =
+            (ch[0] as u32) << 16 | (*ch.get(1).unwrap_or(&0) as u32) << 8 | *ch.get(2).unwrap_or(&0) as u32;
         for i in 0..4 {
             if i <= ch.len() {
                 out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -117,7 +141,10 @@ fn main() {
     let configs: Vec<(&str, Scanner)> = vec![
         ("inj", ScannerBuilder::new().categories(&[Category::Injection]).build([]).unwrap()),
         ("pii", ScannerBuilder::new().categories(&[Category::Pii, Category::Secret]).build([]).unwrap()),
-        ("nosplit", ScannerBuilder::new().disable("encoded-rot13").disable("person-names").build([]).unwrap()),
+        (
+            "nosplit",
+            ScannerBuilder::new().disable("encoded-rot13").disable("person-names").build([]).unwrap(),
+        ),
     ];
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
@@ -129,7 +156,13 @@ fn main() {
         writeln!(out, "{tag}\t{j}").unwrap();
         if redact {
             let red = s.redact(text);
-            writeln!(out, "{tag}\tR\t{}\t{:?}", serde_json::to_string(&red.text).unwrap(), red.replacements.len()).unwrap();
+            writeln!(
+                out,
+                "{tag}\tR\t{}\t{:?}",
+                serde_json::to_string(&red.text).unwrap(),
+                red.replacements.len()
+            )
+            .unwrap();
         }
     };
     let want = |k: &str| only.as_deref().is_none_or(|o| o == k);
@@ -176,11 +209,40 @@ fn main() {
     // Hostile inputs (200 KB each).
     if want("hostile") {
         let units = [
-            "a", "0123456789", "@", "\u{200b}", "a\u{0301}\u{0302}", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=",
-            "Alice Bob Carol ", "i g n o r e ", "i.g.n.o.r.e.", "ab-cd-", "4111 1111 1111 1111 ", "x@y.z ",
-            "\u{e0041}\u{e0042}", " ", "\n", "Ignore ", "sk-", "+1 ", "ignore previous instructions ",
-            "Здравствуйте ", "你好", "ﬁ", "ｉ", "<|im_start|>", "##", "deadbeef", "user:pass@", "%%%%", "A.",
-            "{\"a\":", "\u{202e}", "\u{fe0f}\u{fe0e}", "Mr. ", "!! ",
+            "a",
+            "0123456789",
+            "@",
+            "\u{200b}",
+            "a\u{0301}\u{0302}",
+            "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=",
+            "Alice Bob Carol ",
+            "i g n o r e ",
+            "i.g.n.o.r.e.",
+            "ab-cd-",
+            "4111 1111 1111 1111 ",
+            "x@y.z ",
+            "\u{e0041}\u{e0042}",
+            " ",
+            "\n",
+            "Ignore ",
+            "sk-",
+            "+1 ",
+            "ignore previous instructions ",
+            "Здравствуйте ",
+            "你好",
+            "ﬁ",
+            "ｉ",
+            "<|im_start|>",
+            "##",
+            "deadbeef",
+            "user:pass@",
+            "%%%%",
+            "A.",
+            "{\"a\":",
+            "\u{202e}",
+            "\u{fe0f}\u{fe0e}",
+            "Mr. ",
+            "!! ",
         ];
         for u in units {
             let t = u.repeat(200_000 / u.len());
@@ -191,9 +253,45 @@ fn main() {
     if want("random") {
         let mut rng = Rng(0x9E3779B97F4A7C15);
         let odd: [&str; 39] = [
-            "\u{200b}", "\u{200d}", "\u{00ad}", "\u{0301}", "\u{e0041}", "\u{e0020}", "\u{202e}", "\u{fe0f}", "  ",
-            "\n\n", "\t", "\u{a0}", "-", ".", " ", "ｉｇｎｏｒｅ", "і", "ο", "ß", "İ", "ſ", "K", "é", "你", "😀",
-            "\u{1b}", "\u{0}", "@", "://", "sk-", "0x", "+44 ", "(555) ", "==", "|", "*", "_", "~", "·",
+            "\u{200b}",
+            "\u{200d}",
+            "\u{00ad}",
+            "\u{0301}",
+            "\u{e0041}",
+            "\u{e0020}",
+            "\u{202e}",
+            "\u{fe0f}",
+            "  ",
+            "\n\n",
+            "\t",
+            "\u{a0}",
+            "-",
+            ".",
+            " ",
+            "ｉｇｎｏｒｅ",
+            "і",
+            "ο",
+            "ß",
+            "İ",
+            "ſ",
+            "K",
+            "é",
+            "你",
+            "😀",
+            "\u{1b}",
+            "\u{0}",
+            "@",
+            "://",
+            "sk-",
+            "0x",
+            "+44 ",
+            "(555) ",
+            "==",
+            "|",
+            "*",
+            "_",
+            "~",
+            "·",
         ];
         for k in 0..30_000 {
             let mut t = String::new();
