@@ -9,7 +9,9 @@
 use promptsieve::{Category, Scanner, ScannerBuilder};
 use std::io::Write;
 
-fn rewrites() -> Vec<(&'static str, fn(&str) -> String)> {
+type Rewrite = (&'static str, fn(&str) -> String);
+
+fn rewrites() -> Vec<Rewrite> {
     fn homoglyph(c: char) -> char {
         match c {
             'a' => 'а',
@@ -299,7 +301,8 @@ fn main() {
             for _ in 0..parts {
                 match rng.next() % 6 {
                     0 | 1 => {
-                        let src = if rng.next() % 2 == 0 { rng.pick(&rows) } else { rng.pick(&examples) };
+                        let src =
+                            if rng.next().is_multiple_of(2) { rng.pick(&rows) } else { rng.pick(&examples) };
                         let chars: Vec<char> = src.chars().collect();
                         if chars.is_empty() {
                             continue;
@@ -309,9 +312,9 @@ fn main() {
                         let s: String = chars[a..(a + len).min(chars.len())].iter().collect();
                         let rws = rewrites();
                         let (_, rw) = rng.pick(&rws);
-                        t.push_str(&if rng.next() % 3 == 0 { rw(&s) } else { s });
+                        t.push_str(&if rng.next().is_multiple_of(3) { rw(&s) } else { s });
                     }
-                    2 => t.push_str(*rng.pick(&odd)),
+                    2 => t.push_str(rng.pick::<&str>(&odd)),
                     3 => {
                         let e = rng.pick(&examples).clone();
                         t.push_str(&e);

@@ -118,7 +118,7 @@ fn base64_runs(v: &[u8]) -> Vec<Vec<(usize, usize)>> {
                 && v[le - 1] != b'='
                 && le - ls == width
                 && width >= 40
-                && width % 4 == 0
+                && width.is_multiple_of(4)
                 && p.1 - p.0 <= width;
             if wrapped {
                 group.push(p);
