@@ -650,7 +650,13 @@ impl Engine {
         if self.phrase_regex.is_empty() && !split_rules {
             return pass;
         }
-        let compact = normalize::compact(v);
+        // Derived texts (`letter_split` off) only need the compact text for
+        // the gate, not its map.
+        let compact = if letter_split {
+            normalize::compact(v)
+        } else {
+            normalize::Compact { text: normalize::compact_text(v), map: normalize::OffsetMap::default() }
+        };
         let mut enabled = vec![false; self.phrase_regex.len()];
         for &i in &self.ungated_phrase_regex {
             enabled[i] = true;
@@ -680,7 +686,7 @@ impl Engine {
                 out.push(Hit { rule: p.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
             }
         }
-        pass.compact = Some(compact);
+        pass.compact = letter_split.then_some(compact);
         pass.enabled_phrase_regex = enabled;
         pass
     }

@@ -342,69 +342,85 @@ fn is_glue_sep(c: char) -> bool {
 /// dropped. Wider gaps (two spaces, a newline) stay as word breaks. Returns
 /// `None` when there is nothing to join, which is the common case.
 pub(crate) fn join_split_letters(text: &str) -> Option<Joined> {
-    if text.is_ascii() {
-        // Char k is byte k: no table of chars needed.
-        let b = text.as_bytes();
-        return join_with(text, b.len(), |k| (k, char::from(b[k])));
-    }
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    join_with(text, chars.len(), |k| chars[k])
-}
-
-/// [`join_split_letters`] over the `n` chars of `text`, `at(k)` being the
-/// byte offset and value of char `k`.
-fn join_with(text: &str, n: usize, at: impl Fn(usize) -> (usize, char)) -> Option<Joined> {
-    let ch = |k: usize| at(k).1;
-    let alnum = |k: usize| k < n && ch(k).is_alphanumeric();
-    let single = |k: usize| alnum(k) && (k == 0 || !alnum(k - 1)) && !alnum(k + 1);
-    let mut remove = vec![false; n];
-    let mut any = false;
-    let mut k = 0;
-    while k < n {
-        if !single(k) {
-            k += 1;
+    let b = text.as_bytes();
+    let n = b.len();
+    // Chars are addressed by byte offset; decoding happens only outside ASCII.
+    let at = |i: usize| -> char {
+        if b[i] < 0x80 { char::from(b[i]) } else { text[i..].chars().next().unwrap_or(' ') }
+    };
+    let next = |i: usize| i + if b[i] < 0x80 { 1 } else { at(i).len_utf8() };
+    let alnum = |i: usize| i < n && at(i).is_alphanumeric();
+    let prev_alnum = |i: usize| text[..i].chars().next_back().is_some_and(char::is_alphanumeric);
+    let single = |i: usize| alnum(i) && !prev_alnum(i) && !alnum(next(i));
+    // Byte offsets of the removed chars, sorted at the end.
+    let mut remove: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if !alnum(i) {
+            i = next(i);
             continue;
         }
-        // Extend a run of singletons, each one separator apart.
-        let mut end = k;
-        while end + 2 < n && is_split_sep(ch(end + 1)) && single(end + 2) {
-            end += 2;
-        }
-        if end > k {
-            for r in (k + 1..end).step_by(2) {
-                remove[r] = true;
+        let after = next(i);
+        if alnum(after) {
+            // A word of two or more: no singleton starts inside it.
+            i = after;
+            while alnum(i) {
+                i = next(i);
             }
-            any = true;
+            continue;
         }
-        k = end + 1;
-    }
-    for (k, r) in remove.iter_mut().enumerate().take(n.saturating_sub(1)).skip(1) {
-        let (prev, c, next) = (ch(k - 1), ch(k), ch(k + 1));
-        if is_glue_sep(c) && prev.is_alphabetic() && next.is_alphabetic() && !*r {
-            *r = true;
-            any = true;
+        // `i` starts a word (words are skipped whole, and a run ends before
+        // a char that is not alphanumeric), so it is a singleton. Extend the
+        // run of singletons, each one separator apart.
+        let mut end = i;
+        loop {
+            let sep = next(end);
+            if sep >= n {
+                break;
+            }
+            let cand = next(sep);
+            if cand < n && is_split_sep(at(sep)) && single(cand) {
+                remove.push(sep);
+                end = cand;
+            } else {
+                break;
+            }
         }
+        i = next(end);
     }
-    if !any {
+    let singles = remove.len();
+    // A glue character between two letters ("ign-ore").
+    let mut prev: Option<char> = None;
+    let mut it = text.char_indices().peekable();
+    while let Some((k, c)) = it.next() {
+        if is_glue_sep(c)
+            && prev.is_some_and(char::is_alphabetic)
+            && it.peek().is_some_and(|&(_, d)| d.is_alphabetic())
+        {
+            remove.push(k);
+        }
+        prev = Some(c);
+    }
+    if remove.is_empty() {
         return None;
+    }
+    if singles > 0 && remove.len() > singles {
+        remove.sort_unstable();
+        remove.dedup();
     }
     let mut out = String::with_capacity(text.len());
     let mut map = OffsetMap::default();
     // Copy each run of kept chars at once (one segment, as per-char pushes
     // would merge into).
-    let mut k = 0;
-    while k < n {
-        if remove[k] {
-            k += 1;
-            continue;
+    let mut from = 0;
+    for r in remove.into_iter().chain([n]) {
+        if r > from {
+            map.push_linear(out.len(), from, r - from);
+            out.push_str(&text[from..r]);
         }
-        let s = k;
-        while k < n && !remove[k] {
-            k += 1;
+        if r < n {
+            from = next(r);
         }
-        let (from, to) = (at(s).0, if k < n { at(k).0 } else { text.len() });
-        map.push_linear(out.len(), from, to - from);
-        out.push_str(&text[from..to]);
     }
     Some(Joined { text: out, map })
 }
@@ -455,15 +471,40 @@ pub(crate) fn compact(view: &str) -> Compact {
     Compact { text, map }
 }
 
+/// The text of [`compact`] without its map.
+pub(crate) fn compact_text(view: &str) -> String {
+    let mut text = String::with_capacity(view.len());
+    let b = view.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii() {
+            if b[i].is_ascii_alphanumeric() {
+                text.push(char::from(b[i].to_ascii_lowercase()));
+            }
+            i += 1;
+            continue;
+        }
+        let c = view[i..].chars().next().unwrap_or(' ');
+        if c.is_alphanumeric() {
+            text.push(c);
+        }
+        i += c.len_utf8();
+    }
+    text
+}
+
 /// ROT13 of the ASCII letters of `s` (same length, so the identity map).
 pub(crate) fn rot13(s: &str) -> String {
-    s.chars()
+    let bytes: Vec<u8> = s
+        .bytes()
         .map(|c| match c {
-            'a'..='m' | 'A'..='M' => (c as u8 + 13) as char,
-            'n'..='z' | 'N'..='Z' => (c as u8 - 13) as char,
+            b'a'..=b'm' | b'A'..=b'M' => c + 13,
+            b'n'..=b'z' | b'N'..=b'Z' => c - 13,
             _ => c,
         })
-        .collect()
+        .collect();
+    // Only ASCII letters change, into ASCII letters: the bytes stay UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|_| unreachable!("ROT13 keeps UTF-8 valid"))
 }
 
 /// Whether `c` is a letter or digit of a script that separates words with

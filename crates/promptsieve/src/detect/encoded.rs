@@ -86,7 +86,17 @@ fn texty(bytes: &[u8]) -> Option<&str> {
 /// padding before the end). A group is tried whole first, then piece by
 /// piece.
 fn base64_runs(v: &[u8]) -> Vec<Vec<(usize, usize)>> {
-    let mut pieces: Vec<(usize, usize)> = Vec::new();
+    let plausible = |&(s, e): &(usize, usize)| {
+        let run = &v[s..e];
+        e - s >= MIN_BASE64
+            && run.iter().any(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || matches!(b, b'+' | b'/'))
+            && run.iter().any(u8::is_ascii_lowercase)
+    };
+    // Pieces are grouped as they are found, and a group is kept only when
+    // it holds a plausible piece: ordinary words are pieces too, and most
+    // texts have no group worth keeping.
+    let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
+    let mut group: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < v.len() {
         if b64_value(v[i]).is_none() {
@@ -100,34 +110,30 @@ fn base64_runs(v: &[u8]) -> Vec<Vec<(usize, usize)>> {
         while i < v.len() && v[i] == b'=' {
             i += 1;
         }
-        pieces.push((start, i));
-    }
-    let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
-    for p in pieces {
-        if let Some(g) = groups.last_mut() {
-            let (ls, le) = g[g.len() - 1];
-            let width = g[0].1 - g[0].0;
+        let p = (start, i);
+        if let Some(&(ls, le)) = group.last() {
+            let width = group[0].1 - group[0].0;
             let wrapped = le + 1 == p.0
                 && v[le] == b' '
                 && v[le - 1] != b'='
                 && le - ls == width
                 && width >= 40
-                && width % 4 == 0
+                && width.is_multiple_of(4)
                 && p.1 - p.0 <= width;
             if wrapped {
-                g.push(p);
+                group.push(p);
                 continue;
             }
+            if group.iter().any(plausible) {
+                groups.push(std::mem::take(&mut group));
+            }
+            group.clear();
         }
-        groups.push(vec![p]);
+        group.push(p);
     }
-    let plausible = |&(s, e): &(usize, usize)| {
-        let run = &v[s..e];
-        e - s >= MIN_BASE64
-            && run.iter().any(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || matches!(b, b'+' | b'/'))
-            && run.iter().any(u8::is_ascii_lowercase)
-    };
-    groups.retain(|g| g.iter().any(plausible));
+    if group.iter().any(plausible) {
+        groups.push(group);
+    }
     groups
 }
 

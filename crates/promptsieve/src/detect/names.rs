@@ -210,6 +210,42 @@ fn ascii_words(b: &[u8], out: &mut Vec<(usize, usize)>) {
     }
 }
 
+/// The spans of [`WORD_RE`] in `t`. A word never contains ASCII
+/// whitespace and the pattern has no look-around, so the text is tokenised
+/// one whitespace-free chunk at a time: ASCII chunks by [`ascii_words`], the
+/// others by the regex. One accented letter no longer sends the whole text
+/// through the Unicode regex.
+fn words(t: &str, out: &mut Vec<(usize, usize)>) {
+    let b = t.as_bytes();
+    if t.is_ascii() {
+        ascii_words(b, out);
+        return;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        let mut ascii = true;
+        while i < b.len() && !b[i].is_ascii_whitespace() {
+            ascii &= b[i].is_ascii();
+            i += 1;
+        }
+        let from = out.len();
+        if ascii {
+            ascii_words(&b[s..i], out);
+        } else {
+            out.extend(WORD_RE.find_iter(&t[s..i]).map(|m| (m.start(), m.end())));
+        }
+        for w in &mut out[from..] {
+            w.0 += s;
+            w.1 += s;
+        }
+    }
+}
+
 // --- a small, fast hasher for short keys -------------------------------------------------------
 
 /// FxHash-style hasher (no DoS concern: the keys are our own dictionaries; probes only read).
@@ -393,6 +429,9 @@ impl Names {
         }
         if !(first || last) {
             for pre in NAME_PREFIX_APOS {
+                if !low.starts_with(pre) {
+                    continue;
+                }
                 let pre_chars = pre.chars().count();
                 if low.starts_with(pre) && low.chars().count() > pre_chars + 1 {
                     let rest = &low[pre.len()..];
@@ -503,15 +542,11 @@ impl<'a> Scan<'a> {
         let mut toks: Vec<Tok> = Vec::new();
         let mut lows = String::with_capacity(t.len());
         let mut prev_end = 0usize;
-        let ascii = t.is_ascii();
         let mut spans = Vec::new();
-        if ascii {
-            ascii_words(t.as_bytes(), &mut spans);
-        } else {
-            spans.extend(WORD_RE.find_iter(t).map(|m| (m.start(), m.end())));
-        }
+        words(t, &mut spans);
         for (s, mut e) in spans {
             let ms = &t[s..e];
+            let ascii = ms.is_ascii();
             if if ascii { ms.len() > 3 } else { ms.chars().nth(3).is_some() } {
                 if ms.ends_with("'s") {
                     e -= 2; // possessive: "Karlo's" -> "Karlo"
@@ -527,6 +562,7 @@ impl<'a> Scan<'a> {
                 lows.push_str(&text.to_lowercase());
             }
             let le = lows.len();
+            let ascii = text.is_ascii();
             let nchars = if ascii { text.len() } else { text.chars().count() };
             let isup = if ascii {
                 let b = text.as_bytes();
