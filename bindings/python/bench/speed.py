@@ -121,6 +121,16 @@ def main() -> None:
     report["call_empty"] = paired("", 20000)
     report["call_80b_email"] = paired("Please forward the minutes to ana.lopez@example.org before Friday, thanks!", 2000)
 
+    # The learned scorer's cost: the same texts with it on and off.
+    rules_only = promptsieve.Scanner(scorer=False)
+    cost = {}
+    for name in ("benign.txt", "attacks.txt", "prose-en.txt", "pii-dense.txt"):
+        data = (ROOT / "benches" / "data" / name).read_text(encoding="utf-8")
+        on = statistics.median(scanner._time_scan(data, 20) for _ in range(5))
+        off = statistics.median(rules_only._time_scan(data, 20) for _ in range(5))
+        cost[name] = {"with_scorer_ms": round(on * 1e3, 3), "rules_only_ms": round(off * 1e3, 3), "added_pct": round((on / off - 1) * 100, 1)}
+    report["scorer_cost"] = cost
+
     texts = load("injection")
     one = best_of(3, lambda: scanner.scan_many(texts, threads=1))
     every = best_of(3, lambda: scanner.scan_many(texts))

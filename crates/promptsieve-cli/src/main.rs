@@ -69,6 +69,9 @@ pub(crate) struct RuleArgs {
     /// Risk at or above which a report is flagged (default 0.5).
     #[arg(long, value_name = "RISK")]
     pub(crate) threshold: Option<f64>,
+    /// Turn the learned injection scorer off (rules only).
+    #[arg(long)]
+    pub(crate) no_scorer: bool,
 }
 
 impl RuleArgs {
@@ -76,6 +79,7 @@ impl RuleArgs {
         let packs = self.rules.iter().map(RulePack::from_file).collect::<Result<Vec<_>, _>>()?;
         let mut b = ScannerBuilder::new();
         b.default_packs(!self.no_default_rules);
+        b.scorer(!self.no_scorer);
         if let Some(t) = self.threshold {
             b.threshold(t);
         }
