@@ -180,14 +180,14 @@ impl Model {
     fn margin(&self, text: &str, explain: usize) -> Option<(f32, Vec<(String, f32)>)> {
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
-            let feats = features_into(text, &self.spec, &mut s);
+            let feats = features_into(text, &self.spec, &mut s, explain > 0);
             if feats.words < usize::from(self.spec.min_words) {
                 return None;
             }
             let norm = feats.norm;
             let mut dot = 0f32;
             let mut top: Vec<(usize, f32)> = Vec::new();
-            for &(bucket, value, _) in &s.touched {
+            for &(bucket, value) in &s.touched {
                 let w = f32::from(self.weights[bucket as usize]);
                 if w != 0.0 {
                     let contrib = w * value / norm;
@@ -202,8 +202,9 @@ impl Model {
             let why = top
                 .into_iter()
                 .filter_map(|(b, contrib)| {
-                    let (_, _, at) = s.touched.iter().find(|t| t.0 as usize == b)?;
-                    let gram = &s.view[at.0..at.1];
+                    let k = s.touched.iter().position(|t| t.0 as usize == b)?;
+                    let (from, to) = s.ranges[k];
+                    let gram = &s.view[from as usize..to as usize];
                     let cut = crate::util::floor_boundary(gram, MAX_FEATURE_TEXT);
                     Some((gram[..cut].to_string(), contrib * self.scale))
                 })
@@ -226,11 +227,14 @@ impl Model {
         if trimmed.is_empty() {
             return None;
         }
-        let (m, why) = self.margin(text, 3)?;
+        // The explanation (a sort of the contributions) only for texts
+        // that get a finding.
+        let (m, _) = self.margin(text, 0)?;
         let p = sigmoid(self.a * m + self.c);
         if p < self.floor {
             return None;
         }
+        let (_, why) = self.margin(text, 3)?;
         let start = text.len() - text.trim_start().len();
         let detail = why.iter().map(|(t, w)| format!("{t:?} +{w:.2}")).collect::<Vec<_>>().join(", ");
         Some(Finding {
@@ -300,9 +304,14 @@ struct Scratch {
     bits: u8,
     /// Index into `touched` + 1 per bucket; 0 = untouched.
     slot: Vec<u32>,
-    /// (bucket, count then value, byte range of the first n-gram in `view`).
-    touched: Vec<(u32, f32, (usize, usize))>,
+    /// (bucket, count then value), in first-seen order.
+    touched: Vec<(u32, f32)>,
+    /// Byte range in `view` of each touched bucket's first n-gram (only
+    /// when a finding's explanation needs it).
+    ranges: Vec<(u32, u32)>,
     view: String,
+    /// Char boundaries of `view`.
+    bounds: Vec<usize>,
 }
 
 thread_local! {
@@ -342,27 +351,40 @@ fn bucket(h: u64, bits: u8) -> u32 {
     ((h ^ (h >> 29) ^ (h >> 47)) & ((1u64 << bits) - 1)) as u32
 }
 
+/// `ln(1 + count)`, from a table for the small counts almost every bucket
+/// has (the same values `ln_1p` gives; it is the scorer's hottest call).
+fn log1p_count(count: f32) -> f32 {
+    static TABLE: std::sync::LazyLock<[f32; 64]> =
+        std::sync::LazyLock::new(|| std::array::from_fn(|i| (i as f32).ln_1p()));
+    let i = count as usize;
+    if i < 64 && i as f32 == count { TABLE[i] } else { count.ln_1p() }
+}
+
 fn is_token_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
-fn features_into(text: &str, spec: &FeatureSpec, s: &mut Scratch) -> Summary {
+fn features_into(text: &str, spec: &FeatureSpec, s: &mut Scratch, with_ranges: bool) -> Summary {
     let bits = spec.bits;
     if s.bits != bits || s.slot.len() != 1usize << bits {
         s.bits = bits;
         s.slot = vec![0; 1usize << bits];
     }
-    for &(b, _, _) in &s.touched {
+    for &(b, _) in &s.touched {
         s.slot[b as usize] = 0;
     }
     s.touched.clear();
+    s.ranges.clear();
     let mut view = std::mem::take(&mut s.view);
     scorer_view(text, &mut view);
     let add = |s: &mut Scratch, h: u64, range: (usize, usize)| {
         let b = bucket(h, bits);
         match s.slot[b as usize] {
             0 => {
-                s.touched.push((b, 1.0, range));
+                s.touched.push((b, 1.0));
+                if with_ranges {
+                    s.ranges.push((range.0 as u32, range.1 as u32));
+                }
                 s.slot[b as usize] = s.touched.len() as u32;
             }
             i => s.touched[i as usize - 1].1 += 1.0,
@@ -394,7 +416,9 @@ fn features_into(text: &str, spec: &FeatureSpec, s: &mut Scratch) -> Summary {
         }
     }
     // Characters: 3-, 4- and 5-grams, hashed incrementally from each start.
-    let bounds: Vec<usize> = view.char_indices().map(|(i, _)| i).chain(std::iter::once(view.len())).collect();
+    let mut bounds = std::mem::take(&mut s.bounds);
+    bounds.clear();
+    bounds.extend(view.char_indices().map(|(i, _)| i).chain(std::iter::once(view.len())));
     let chars = if spec.chars { bounds.len() - 1 } else { 0 };
     for i in 0..chars {
         let mut h = fnv(FNV_OFFSET, b"c");
@@ -410,10 +434,11 @@ fn features_into(text: &str, spec: &FeatureSpec, s: &mut Scratch) -> Summary {
     }
     let mut sq = 0f32;
     for t in &mut s.touched {
-        t.1 = t.1.ln_1p();
+        t.1 = log1p_count(t.1);
         sq += t.1 * t.1;
     }
     s.view = view;
+    s.bounds = bounds;
     Summary { norm: if sq > 0.0 { sq.sqrt() } else { 1.0 }, words }
 }
 
@@ -424,8 +449,8 @@ fn features_into(text: &str, spec: &FeatureSpec, s: &mut Scratch) -> Summary {
 pub fn features(text: &str, spec: &FeatureSpec) -> (Vec<(u32, f32)>, usize) {
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
-        let sum = features_into(text, spec, &mut s);
-        let mut v: Vec<(u32, f32)> = s.touched.iter().map(|&(b, x, _)| (b, x / sum.norm)).collect();
+        let sum = features_into(text, spec, &mut s, false);
+        let mut v: Vec<(u32, f32)> = s.touched.iter().map(|&(b, x)| (b, x / sum.norm)).collect();
         v.sort_unstable_by_key(|&(b, _)| b);
         (v, sum.words)
     })
