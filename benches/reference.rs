@@ -13,6 +13,7 @@
 //! The public API does not expose rule sources, so the packs are read here
 //! from the same TOML files the library embeds.
 
+use promptsieve::internals::{ascii_boundaries, phrase_to_regex};
 use regex::{RegexSet, RegexSetBuilder};
 
 /// The default packs, as the library embeds them.
@@ -76,39 +77,8 @@ pub fn regex_set(patterns: &[String]) -> RegexSet {
 /// as the engine's own regex form of a phrase does), and an ASCII word
 /// boundary at either end that starts or ends with a word character.
 fn phrase_regex(phrase: &str, boundary: bool) -> String {
-    let mut out = String::new();
-    let mut lit = String::new();
-    let flush = |lit: &mut String, out: &mut String| {
-        for (i, word) in lit.split(' ').enumerate() {
-            if i > 0 {
-                out.push_str(" *");
-            }
-            out.push_str(&regex::escape(word));
-        }
-        lit.clear();
-    };
-    let mut depth = 0usize;
-    for c in phrase.chars() {
-        match c {
-            '{' => {
-                flush(&mut lit, &mut out);
-                out.push_str("(?:");
-                depth += 1;
-            }
-            '|' if depth > 0 => {
-                flush(&mut lit, &mut out);
-                out.push('|');
-            }
-            '}' => {
-                flush(&mut lit, &mut out);
-                out.push(')');
-                depth = depth.saturating_sub(1);
-            }
-            _ => lit.push(c),
-        }
-    }
-    flush(&mut lit, &mut out);
-    let out = out.trim_matches(|c| c == ' ' || c == '*');
+    // The engine's own regex form of a phrase, without its normalisation.
+    let out = phrase_to_regex(phrase, false, str::to_string).unwrap_or_else(|_| regex::escape(phrase));
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '{' || c == '}');
     let trimmed = phrase.trim();
     let (pre, post) = if boundary {
@@ -120,49 +90,6 @@ fn phrase_regex(phrase: &str, boundary: bool) -> String {
         ("", "")
     };
     format!("{pre}(?:{out}){post}")
-}
-
-/// Rewrites `\b` and `\B` outside character classes as ASCII boundaries,
-/// as the engine does: a Unicode boundary makes the lazy DFA give up on
-/// non-ASCII text, and the reference should not lose for that reason alone.
-fn ascii_boundaries(re: &str) -> String {
-    let mut out = String::with_capacity(re.len() + 16);
-    let mut chars = re.chars().peekable();
-    let mut class = 0usize;
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some(b @ ('b' | 'B')) if class == 0 => {
-                    out.push_str("(?-u:\\");
-                    out.push(b);
-                    out.push(')');
-                }
-                Some(n) => {
-                    out.push('\\');
-                    out.push(n);
-                }
-                None => out.push('\\'),
-            },
-            '[' => {
-                class += 1;
-                out.push(c);
-                if chars.peek() == Some(&'^') {
-                    out.push('^');
-                    chars.next();
-                }
-                if chars.peek() == Some(&']') {
-                    out.push(']');
-                    chars.next();
-                }
-            }
-            ']' if class > 0 => {
-                class -= 1;
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// The memchr line: counts NUL bytes, which none of the inputs contain, so

@@ -21,7 +21,10 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use promptsieve::{RulePack, Scanner, ScannerBuilder};
 
 mod corpus;
@@ -44,12 +47,15 @@ fn throughput(c: &mut Criterion) {
         let text = text.as_str();
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.bench_with_input(BenchmarkId::new("scan", name), text, |b, t| b.iter(|| scanner.scan(t)));
-        g.bench_with_input(BenchmarkId::new("memchr", name), text, |b, t| {
-            b.iter(|| reference::memchr_pass(t))
-        });
-        g.bench_with_input(BenchmarkId::new("regexset", name), text, |b, t| b.iter(|| set.matches(t)));
+        reference_lines(&mut g, name, text, &set);
     }
     g.finish();
+}
+
+/// The two reference lines of one input, in the caller's group.
+fn reference_lines(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, text: &str, set: &regex::RegexSet) {
+    g.bench_with_input(BenchmarkId::new("memchr", name), text, |b, t| b.iter(|| reference::memchr_pass(t)));
+    g.bench_with_input(BenchmarkId::new("regexset", name), text, |b, t| b.iter(|| set.matches(t)));
 }
 
 fn latency(c: &mut Criterion) {
@@ -61,10 +67,7 @@ fn latency(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("scan", name), text, |b, t| b.iter(|| scanner.scan(t)));
         g.bench_with_input(BenchmarkId::new("redact", name), text, |b, t| b.iter(|| scanner.redact(t)));
         g.bench_with_input(BenchmarkId::new("check", name), text, |b, t| b.iter(|| scanner.check(t)));
-        g.bench_with_input(BenchmarkId::new("memchr", name), text, |b, t| {
-            b.iter(|| reference::memchr_pass(t))
-        });
-        g.bench_with_input(BenchmarkId::new("regexset", name), text, |b, t| b.iter(|| set.matches(t)));
+        reference_lines(&mut g, name, text, &set);
     }
     g.finish();
 }
@@ -122,10 +125,7 @@ fn hostile(c: &mut Criterion) {
         let text = text.as_str();
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.bench_with_input(BenchmarkId::new("scan", name), text, |b, t| b.iter(|| scanner.scan(t)));
-        g.bench_with_input(BenchmarkId::new("memchr", name), text, |b, t| {
-            b.iter(|| reference::memchr_pass(t))
-        });
-        g.bench_with_input(BenchmarkId::new("regexset", name), text, |b, t| b.iter(|| set.matches(t)));
+        reference_lines(&mut g, name, text, &set);
     }
     g.finish();
 }

@@ -3,28 +3,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 import pickle
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
 import promptsieve
 
 pytest.importorskip("dask.distributed", reason="install the [dask] extra")  # scripts/test installs it
-
-EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "dask_redact.py"
-
-
-def load_example() -> Any:
-    spec = importlib.util.spec_from_file_location("dask_redact", EXAMPLE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_unpickling_shares_one_scanner_per_configuration() -> None:
     s = promptsieve.Scanner(categories=["pii"])
@@ -34,7 +22,7 @@ def test_unpickling_shares_one_scanner_per_configuration() -> None:
     assert pickle.loads(pickle.dumps(promptsieve.Scanner(categories=["secret"]))) is not a
 
 
-def test_redacts_a_jsonl_dataset_on_two_workers(tmp_path: pathlib.Path) -> None:
+def test_redacts_a_jsonl_dataset_on_two_workers(tmp_path: pathlib.Path, load_example: Callable[[str], Any]) -> None:
     src = tmp_path / "in.jsonl"
     rows = []
     for i in range(3000):
@@ -44,7 +32,7 @@ def test_redacts_a_jsonl_dataset_on_two_workers(tmp_path: pathlib.Path) -> None:
     # A custom rule pack must travel to the workers with the scanner.
     pack = '[[rule]]\nid = "ticket-id"\ncategory = "pii"\nentity = "TICKET"\nscore = 0.9\ndescription = "ticket ids"\nregex = "ticket [0-9]+"\n[rule.examples]\nmatch = ["ticket 12"]\nno_match = ["tickets"]\n'
     scanner = promptsieve.Scanner(rules=[pack], categories=["pii", "secret"])
-    stats = load_example().redact_dataset(str(src), str(tmp_path / "out"), workers=2, blocksize="32KB", scanner=scanner)
+    stats = load_example("dask_redact.py").redact_dataset(str(src), str(tmp_path / "out"), workers=2, blocksize="32KB", scanner=scanner)
     assert stats["rows"] == 3000 and stats["workers"] == 2
     out = [json.loads(line) for p in sorted((tmp_path / "out").glob("part-*.jsonl")) for line in p.open(encoding="utf-8")]
     assert len(list((tmp_path / "out").glob("part-*.jsonl"))) > 1  # really split across tasks

@@ -4,28 +4,15 @@ starts on 127.0.0.1, with real HTTP requests both ways."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import pathlib
 import threading
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator, List, Tuple
+from typing import Any, Callable, Iterator, List, Tuple
 
 import pytest
 from werkzeug.serving import make_server
-
-EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "chat_app.py"
-
-
-def load_example() -> Any:
-    spec = importlib.util.spec_from_file_location("chat_app", EXAMPLE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 class StubLLM(BaseHTTPRequestHandler):
     """Answers chat completions: echoes the user message, or leaks the
@@ -55,10 +42,10 @@ class StubLLM(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[Tuple[str, str]]:
+def servers(load_example: Callable[[str], Any]) -> Iterator[Tuple[str, str]]:
     llm = ThreadingHTTPServer(("127.0.0.1", 0), StubLLM)
     threading.Thread(target=llm.serve_forever, daemon=True).start()
-    app = load_example().create_app(
+    app = load_example("chat_app.py").create_app(
         {"LLM_BASE_URL": f"http://127.0.0.1:{llm.server_port}", "CHAT_TOKENS": {"tok-alice": "alice"}}
     )
     web = make_server("127.0.0.1", 0, app, threaded=True)
@@ -121,7 +108,7 @@ def test_leaky_replies_are_withheld(servers: Tuple[str, str]) -> None:
     assert status == 502 and "output-link-outside-allowlist" in body["error"]["rules"]
 
 
-def test_llm_down_is_a_502(servers: Tuple[str, str]) -> None:
-    app = load_example().create_app({"LLM_BASE_URL": "http://127.0.0.1:9", "CHAT_TOKENS": {"t": "u"}, "LLM_TIMEOUT": 5})
+def test_llm_down_is_a_502(servers: Tuple[str, str], load_example: Callable[[str], Any]) -> None:
+    app = load_example("chat_app.py").create_app({"LLM_BASE_URL": "http://127.0.0.1:9", "CHAT_TOKENS": {"t": "u"}, "LLM_TIMEOUT": 5})
     r = app.test_client().post("/chat", json={"message": "hi"}, headers={"Authorization": "Bearer t"})
     assert r.status_code == 502 and r.get_json()["error"]["code"] == "llm-unavailable"

@@ -942,7 +942,7 @@ fn word_starts(s: &str, w: &str) -> bool {
 /// boundaries. The view already folds non-ASCII letters, and a Unicode word
 /// boundary makes the regex crate's lazy DFA give up on non-ASCII input and
 /// fall back to a matcher that is one to two orders of magnitude slower.
-pub(crate) fn ascii_boundaries(re: &str) -> String {
+pub fn ascii_boundaries(re: &str) -> String {
     let mut out = String::with_capacity(re.len() + 16);
     let mut chars = re.chars().peekable();
     let mut class = 0usize;

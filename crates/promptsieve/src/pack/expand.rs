@@ -40,11 +40,7 @@ pub(crate) fn expand_phrase(phrase: &str) -> Result<Option<Vec<String>>, String>
 /// # Errors
 ///
 /// Unbalanced braces.
-pub(crate) fn phrase_to_regex(
-    phrase: &str,
-    compact: bool,
-    norm: impl Fn(&str) -> String,
-) -> Result<String, String> {
+pub fn phrase_to_regex(phrase: &str, compact: bool, norm: impl Fn(&str) -> String) -> Result<String, String> {
     let mut out = String::new();
     let mut depth = 0usize;
     let mut lit = String::new();

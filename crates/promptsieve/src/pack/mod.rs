@@ -12,7 +12,9 @@ use crate::error::BuildError;
 
 mod expand;
 
-pub(crate) use expand::{expand_phrase, phrase_to_regex, required_literals};
+pub use expand::phrase_to_regex;
+
+pub(crate) use expand::{expand_phrase, required_literals};
 
 /// The default packs, embedded at compile time: `(name, TOML source)`.
 const DEFAULT_PACKS: &[(&str, &str)] = &[
