@@ -175,48 +175,58 @@ impl Model {
         out
     }
 
-    /// The raw margin `bias + scale · Σ w_b v_b` of `text`, and the
-    /// features that raised it most (n-gram text, contribution).
-    fn margin(&self, text: &str, explain: usize) -> Option<(f32, Vec<(String, f32)>)> {
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            let feats = features_into(text, &self.spec, &mut s, explain > 0);
-            if feats.words < usize::from(self.spec.min_words) {
-                return None;
+    /// The raw margin `bias + scale · Σ w_b v_b` of `text` (`None` when it
+    /// is too short to score); `s` keeps the features for [`Model::explain`].
+    fn margin(&self, text: &str, s: &mut Scratch) -> Option<f32> {
+        let feats = features_into(text, &self.spec, s);
+        if feats.words < usize::from(self.spec.min_words) {
+            return None;
+        }
+        // Summed term by term in first-seen order, as the scores were calibrated.
+        let dot: f32 = s
+            .touched
+            .iter()
+            .map(|&(b, value)| f32::from(self.weights[b as usize]) * value / feats.norm)
+            .sum();
+        Some(self.bias + self.scale * dot)
+    }
+
+    /// The `k` n-grams of the features in `s` that raised the margin most
+    /// (their text, contribution). Only texts that get a finding need it.
+    fn explain(&self, s: &Scratch, norm: f32, k: usize) -> Vec<(String, f32)> {
+        let mut top: Vec<(u32, f32)> = s
+            .touched
+            .iter()
+            .map(|&(b, value)| (b, f32::from(self.weights[b as usize]) * value / norm))
+            .filter(|&(_, c)| c > 0.0)
+            .collect();
+        top.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        top.truncate(k);
+        // The text of each bucket: its first n-gram, found by walking the
+        // n-grams again (cheaper than recording every range on every scan).
+        let mut text: Vec<Option<(usize, usize)>> = vec![None; top.len()];
+        for_each_ngram(&s.view, &self.spec, &mut Vec::new(), |h, range| {
+            let b = bucket(h, self.spec.bits);
+            if let Some(i) = top.iter().position(|t| t.0 == b)
+                && text[i].is_none()
+            {
+                text[i] = Some(range);
             }
-            let norm = feats.norm;
-            let mut dot = 0f32;
-            let mut top: Vec<(usize, f32)> = Vec::new();
-            for &(bucket, value) in &s.touched {
-                let w = f32::from(self.weights[bucket as usize]);
-                if w != 0.0 {
-                    let contrib = w * value / norm;
-                    dot += contrib;
-                    if contrib > 0.0 && explain > 0 {
-                        top.push((bucket as usize, contrib));
-                    }
-                }
-            }
-            top.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-            top.truncate(explain);
-            let why = top
-                .into_iter()
-                .filter_map(|(b, contrib)| {
-                    let k = s.touched.iter().position(|t| t.0 as usize == b)?;
-                    let (from, to) = s.ranges[k];
-                    let gram = &s.view[from as usize..to as usize];
-                    let cut = crate::util::floor_boundary(gram, MAX_FEATURE_TEXT);
-                    Some((gram[..cut].to_string(), contrib * self.scale))
-                })
-                .collect();
-            Some((self.bias + self.scale * dot, why))
-        })
+        });
+        top.iter()
+            .zip(text)
+            .filter_map(|(&(_, c), range)| {
+                let gram = &s.view[range?.0..range?.1];
+                let cut = crate::util::floor_boundary(gram, MAX_FEATURE_TEXT);
+                Some((gram[..cut].to_string(), c * self.scale))
+            })
+            .collect()
     }
 
     /// The calibrated probability that `text` is an injection (0 for
     /// texts too short to score).
     pub fn probability(&self, text: &str) -> f32 {
-        self.margin(text, 0).map_or(0.0, |(m, _)| sigmoid(self.a * m + self.c))
+        SCRATCH.with(|s| self.margin(text, &mut s.borrow_mut())).map_or(0.0, |m| sigmoid(self.a * m + self.c))
     }
 
     /// The scorer's finding for `text`, if its probability reaches the
@@ -227,14 +237,16 @@ impl Model {
         if trimmed.is_empty() {
             return None;
         }
-        // The explanation (a sort of the contributions) only for texts
-        // that get a finding.
-        let (m, _) = self.margin(text, 0)?;
-        let p = sigmoid(self.a * m + self.c);
-        if p < self.floor {
-            return None;
-        }
-        let (_, why) = self.margin(text, 3)?;
+        let (p, why) = SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let m = self.margin(text, &mut s)?;
+            let p = sigmoid(self.a * m + self.c);
+            if p < self.floor {
+                return None;
+            }
+            let norm = s.norm;
+            Some((p, self.explain(&s, norm, 3)))
+        })?;
         let start = text.len() - text.trim_start().len();
         let detail = why.iter().map(|(t, w)| format!("{t:?} +{w:.2}")).collect::<Vec<_>>().join(", ");
         Some(Finding {
@@ -306,9 +318,8 @@ struct Scratch {
     slot: Vec<u32>,
     /// (bucket, count then value), in first-seen order.
     touched: Vec<(u32, f32)>,
-    /// Byte range in `view` of each touched bucket's first n-gram (only
-    /// when a finding's explanation needs it).
-    ranges: Vec<(u32, u32)>,
+    /// L2 norm of the values.
+    norm: f32,
     view: String,
     /// Char boundaries of `view`.
     bounds: Vec<usize>,
@@ -364,33 +375,15 @@ fn is_token_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
-fn features_into(text: &str, spec: &FeatureSpec, s: &mut Scratch, with_ranges: bool) -> Summary {
-    let bits = spec.bits;
-    if s.bits != bits || s.slot.len() != 1usize << bits {
-        s.bits = bits;
-        s.slot = vec![0; 1usize << bits];
-    }
-    for &(b, _) in &s.touched {
-        s.slot[b as usize] = 0;
-    }
-    s.touched.clear();
-    s.ranges.clear();
-    let mut view = std::mem::take(&mut s.view);
-    scorer_view(text, &mut view);
-    let add = |s: &mut Scratch, h: u64, range: (usize, usize)| {
-        let b = bucket(h, bits);
-        match s.slot[b as usize] {
-            0 => {
-                s.touched.push((b, 1.0));
-                if with_ranges {
-                    s.ranges.push((range.0 as u32, range.1 as u32));
-                }
-                s.slot[b as usize] = s.touched.len() as u32;
-            }
-            i => s.touched[i as usize - 1].1 += 1.0,
-        }
-    };
-    // Words: unigrams and bigrams.
+/// Calls `f(hash, byte range)` for every n-gram of the scorer's `view`
+/// (word unigrams and bigrams, then character 3- to 5-grams, as `spec`
+/// selects); returns the number of words. `bounds` is scratch space.
+fn for_each_ngram(
+    view: &str,
+    spec: &FeatureSpec,
+    bounds: &mut Vec<usize>,
+    mut f: impl FnMut(u64, (usize, usize)),
+) -> usize {
     let mut words = 0;
     let mut prev: Option<(usize, usize)> = None;
     let mut start = None;
@@ -404,34 +397,59 @@ fn features_into(text: &str, spec: &FeatureSpec, s: &mut Scratch, with_ranges: b
                 if !spec.words {
                     continue;
                 }
-                add(s, fnv(fnv(FNV_OFFSET, b"w"), word.as_bytes()), (st, i));
+                f(fnv(fnv(FNV_OFFSET, b"w"), word.as_bytes()), (st, i));
                 if let Some((ps, pe)) = prev {
                     let h =
                         fnv(fnv(fnv(fnv(FNV_OFFSET, b"b"), &view.as_bytes()[ps..pe]), b" "), word.as_bytes());
-                    add(s, h, (ps, i));
+                    f(h, (ps, i));
                 }
                 prev = Some((st, i));
             }
             _ => {}
         }
     }
-    // Characters: 3-, 4- and 5-grams, hashed incrementally from each start.
-    let mut bounds = std::mem::take(&mut s.bounds);
-    bounds.clear();
-    bounds.extend(view.char_indices().map(|(i, _)| i).chain(std::iter::once(view.len())));
-    let chars = if spec.chars { bounds.len() - 1 } else { 0 };
-    for i in 0..chars {
-        let mut h = fnv(FNV_OFFSET, b"c");
-        for n in 1..=5 {
-            if i + n > chars {
-                break;
-            }
-            h = fnv(h, &view.as_bytes()[bounds[i + n - 1]..bounds[i + n]]);
-            if n >= 3 {
-                add(s, h, (bounds[i], bounds[i + n]));
+    if spec.chars {
+        // Hashed incrementally from each start.
+        bounds.clear();
+        bounds.extend(view.char_indices().map(|(i, _)| i).chain(std::iter::once(view.len())));
+        let chars = bounds.len() - 1;
+        for i in 0..chars {
+            let mut h = fnv(FNV_OFFSET, b"c");
+            for n in 1..=5.min(chars - i) {
+                h = fnv(h, &view.as_bytes()[bounds[i + n - 1]..bounds[i + n]]);
+                if n >= 3 {
+                    f(h, (bounds[i], bounds[i + n]));
+                }
             }
         }
     }
+    words
+}
+
+fn features_into(text: &str, spec: &FeatureSpec, s: &mut Scratch) -> Summary {
+    let bits = spec.bits;
+    if s.bits != bits || s.slot.len() != 1usize << bits {
+        s.bits = bits;
+        s.slot = vec![0; 1usize << bits];
+    }
+    for &(b, _) in &s.touched {
+        s.slot[b as usize] = 0;
+    }
+    s.touched.clear();
+    let mut view = std::mem::take(&mut s.view);
+    scorer_view(text, &mut view);
+    let mut bounds = std::mem::take(&mut s.bounds);
+    let (slot, touched) = (&mut s.slot, &mut s.touched);
+    let words = for_each_ngram(&view, spec, &mut bounds, |h, _| {
+        let b = bucket(h, bits);
+        match slot[b as usize] {
+            0 => {
+                touched.push((b, 1.0));
+                slot[b as usize] = touched.len() as u32;
+            }
+            i => touched[i as usize - 1].1 += 1.0,
+        }
+    });
     let mut sq = 0f32;
     for t in &mut s.touched {
         t.1 = log1p_count(t.1);
@@ -439,7 +457,8 @@ fn features_into(text: &str, spec: &FeatureSpec, s: &mut Scratch, with_ranges: b
     }
     s.view = view;
     s.bounds = bounds;
-    Summary { norm: if sq > 0.0 { sq.sqrt() } else { 1.0 }, words }
+    s.norm = if sq > 0.0 { sq.sqrt() } else { 1.0 };
+    Summary { norm: s.norm, words }
 }
 
 /// The feature vector of `text` as `(bucket, value)` pairs, L2-normalised,
@@ -449,7 +468,7 @@ fn features_into(text: &str, spec: &FeatureSpec, s: &mut Scratch, with_ranges: b
 pub fn features(text: &str, spec: &FeatureSpec) -> (Vec<(u32, f32)>, usize) {
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
-        let sum = features_into(text, spec, &mut s, false);
+        let sum = features_into(text, spec, &mut s);
         let mut v: Vec<(u32, f32)> = s.touched.iter().map(|&(b, x)| (b, x / sum.norm)).collect();
         v.sort_unstable_by_key(|&(b, _)| b);
         (v, sum.words)
