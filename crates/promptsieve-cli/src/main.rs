@@ -14,6 +14,7 @@ use promptsieve::{BuildError, Report, RulePack, Scanner, ScannerBuilder};
 mod eval;
 mod output;
 mod train;
+mod train_lm;
 
 /// `writeln!` to `$w`, turning an I/O error (such as a closed pipe) into
 /// the command's error instead of a panic.

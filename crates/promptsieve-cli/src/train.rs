@@ -18,8 +18,9 @@ use std::path::PathBuf;
 use clap::Args;
 use promptsieve::ScannerBuilder;
 use promptsieve::scorer::{FeatureSpec, Model, Trained, features};
+use promptsieve::suffix_lm::SUFFIX_LM_RULE;
 
-use crate::out;
+use crate::{out, train_lm};
 
 #[derive(Args)]
 pub(crate) struct TrainArgs {
@@ -60,13 +61,17 @@ pub(crate) struct TrainArgs {
     /// Only cross-validate; do not write weights.
     #[arg(long)]
     cv_only: bool,
+    #[command(flatten)]
+    lm: crate::train_lm::LmArgs,
 }
 
 struct Row {
     injection: bool,
     source: String,
     category: String,
-    /// The rules' risk (scorer off).
+    /// The rules' risk without the scorer and the suffix LM.
+    base: f64,
+    /// `base` with the suffix LM's finding as the current context sees it.
     rules: f64,
     x: Vec<(u32, f32)>,
     /// Whether the text has enough words to be scored.
@@ -84,7 +89,15 @@ pub(crate) fn run(a: TrainArgs) -> Result<u8, String> {
         return Err("--folds must be at least 2".into());
     }
     let text = std::fs::read_to_string(&a.corpus).map_err(|e| format!("{}: {e}", a.corpus.display()))?;
-    let rules_only = ScannerBuilder::new().scorer(false).build([]).map_err(|e| e.to_string())?;
+    // The suffix LM is cross-validated here too, so the rules' risk leaves it out.
+    let rules_only =
+        ScannerBuilder::new().scorer(false).disable(SUFFIX_LM_RULE).build([]).map_err(|e| e.to_string())?;
+    let lm_score = promptsieve::Scanner::new()
+        .rules()
+        .into_iter()
+        .find(|r| r.id == SUFFIX_LM_RULE)
+        .map(|r| r.score)
+        .ok_or("the default packs have no suffix-LM rule")?;
     let (words, chars) = match a.features.as_str() {
         "words" => (true, false),
         "chars" => (false, true),
@@ -121,16 +134,18 @@ pub(crate) fn run(a: TrainArgs) -> Result<u8, String> {
             fold[i] = k % a.folds;
         }
     }
-    let rows: Vec<Row> = raw
+    let mut rows: Vec<Row> = raw
         .iter()
         .enumerate()
         .map(|(i, (t, inj, src, cat))| {
             let (x, n_words) = features(t, &spec);
+            let base = rules_only.scan(t).risk;
             Row {
                 injection: *inj,
                 source: src.clone(),
                 category: cat.clone(),
-                rules: rules_only.scan(t).risk,
+                base,
+                rules: base,
                 x,
                 scored: n_words >= usize::from(a.min_words),
                 fold: fold[i],
@@ -152,12 +167,30 @@ pub(crate) fn run(a: TrainArgs) -> Result<u8, String> {
         a.keep
     );
 
+    let texts: Vec<&str> = raw.iter().map(|r| r.0.as_str()).collect();
+    let benign: Vec<bool> = rows.iter().map(|r| !r.injection).collect();
+    let lm_cv = train_lm::cross_validate(&texts, &benign, &fold, a.folds, &a.lm);
+    let with_lm =
+        |base: f64, flagged: bool| if flagged { 1.0 - (1.0 - base) * (1.0 - lm_score) } else { base };
+
     // Outer cross-validation: each fold's margins come from a model trained
     // on the other folds, calibrated on inner out-of-fold margins.
     let mut oof = vec![0f64; rows.len()];
     let mut fold_cal = Vec::new();
+    let mut held_out_rules = vec![0f64; rows.len()];
+    let mut lm_flag = vec![false; rows.len()];
+    let mut taus = Vec::new();
     for k in 0..a.folds {
         let train: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].fold != k).collect();
+        let tau_k = train_lm::tau(train.iter().filter(|&&i| benign[i]).map(|&i| lm_cv.inner[k][i]), &a.lm);
+        for &i in &train {
+            rows[i].rules = with_lm(rows[i].base, lm_cv.inner[k][i] >= tau_k);
+        }
+        for i in (0..rows.len()).filter(|&i| rows[i].fold == k) {
+            lm_flag[i] = lm_cv.oof[i] >= tau_k;
+            held_out_rules[i] = with_lm(rows[i].base, lm_flag[i]);
+        }
+        taus.push(tau_k);
         let inner = inner_oof(&rows, &train, a.c, dim, a.keep, 3);
         let cal = calibrate(&rows, &train, &inner, &a);
         let (w, b) = quantised(&fit(&rows, &train, a.c, dim), a.keep);
@@ -166,10 +199,27 @@ pub(crate) fn run(a: TrainArgs) -> Result<u8, String> {
         }
         fold_cal.push(cal);
     }
+    for (r, &h) in rows.iter_mut().zip(&held_out_rules) {
+        r.rules = h;
+    }
     report(&mut stdout, &rows, &oof, &fold_cal, &a)?;
+    let labels: Vec<(bool, &str)> = rows.iter().map(|r| (r.injection, r.category.as_str())).collect();
+    let rules_flagged: Vec<bool> = rows.iter().map(|r| r.base >= a.threshold).collect();
+    train_lm::report(&mut stdout, &labels, &lm_flag, &rules_flagged, &taus)?;
     if a.cv_only {
         return Ok(0);
     }
+    // The shipped suffix LM: every benign row, `τ` from the out-of-fold
+    // statistics; the scorer is calibrated with its out-of-fold flags.
+    let tau = train_lm::tau((0..rows.len()).filter(|&i| benign[i]).map(|i| lm_cv.oof[i]), &a.lm);
+    for (i, r) in rows.iter_mut().enumerate() {
+        r.rules = with_lm(r.base, lm_cv.oof[i] >= tau);
+    }
+    let lm = train_lm::final_model(&texts, &benign, tau, &a.lm);
+    let lm_bytes = lm.to_bytes();
+    promptsieve::suffix_lm::Lm::from_bytes(&lm_bytes)?;
+    std::fs::write(a.lm.out(), &lm_bytes).map_err(|e| format!("{}: {e}", a.lm.out().display()))?;
+    out!(stdout, "wrote {} ({} bytes; tau {tau:.2} bits/char)", a.lm.out().display(), lm_bytes.len());
     // The shipped model: all rows, calibrated on the outer out-of-fold margins.
     let all: Vec<usize> = (0..rows.len()).collect();
     let cal = calibrate(&rows, &all, &oof, &a);

@@ -67,11 +67,12 @@ pub(crate) enum Builtin {
     EncodedHex,
     EncodedRot13,
     AdversarialSuffix,
+    AdversarialSuffixLm,
     PersonNames,
 }
 
 impl Builtin {
-    const ALL: [(&'static str, Builtin); 10] = [
+    const ALL: [(&'static str, Builtin); 11] = [
         ("invisible-tag", Builtin::InvisibleTag),
         ("invisible-bidi", Builtin::InvisibleBidi),
         ("invisible-variation", Builtin::InvisibleVariation),
@@ -81,6 +82,7 @@ impl Builtin {
         ("encoded-hex", Builtin::EncodedHex),
         ("encoded-rot13", Builtin::EncodedRot13),
         ("adversarial-suffix", Builtin::AdversarialSuffix),
+        ("adversarial-suffix-lm", Builtin::AdversarialSuffixLm),
         ("person-names", Builtin::PersonNames),
     ];
 
@@ -808,8 +810,18 @@ impl Engine {
                 hits.push(Hit { rule, start: s, end: e, score, detail: None });
             }
         }
-        if let Some(rule) = self.builtin_for(Builtin::AdversarialSuffix, attack_only) {
-            detect::suffix::scan(text, rule, self.rules[rule as usize].score, hits);
+        let soup = self.builtin_for(Builtin::AdversarialSuffix, attack_only);
+        let lm = self.builtin_for(Builtin::AdversarialSuffixLm, attack_only);
+        if (soup.is_some() || lm.is_some()) && text.len() >= detect::suffix::MIN_LEN {
+            // One verdict for both: the language model judges the run the
+            // rule-based detector picks.
+            let v = detect::suffix::analyse(text);
+            if let Some(rule) = soup {
+                detect::suffix::scan(&v, rule, self.rules[rule as usize].score, hits);
+            }
+            if let Some(rule) = lm {
+                crate::suffix_lm::scan(text, &v, rule, self.rules[rule as usize].score, hits);
+            }
         }
     }
 

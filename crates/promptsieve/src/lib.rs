@@ -108,6 +108,8 @@ mod redact;
 mod scanner;
 #[doc(hidden)]
 pub mod scorer;
+#[doc(hidden)]
+pub mod suffix_lm;
 
 /// Pattern rewrites the benchmarks' reference `RegexSet` shares with the
 /// engine, so that the reference sees the same regexes. Not a stable API.

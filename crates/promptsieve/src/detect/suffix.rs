@@ -89,7 +89,7 @@ fn opener(c: char) -> char {
 
 /// Replaces masked characters with spaces (same byte length), keeping
 /// newlines, so byte offsets stay those of the original.
-fn mask(text: &str) -> Cow<'_, str> {
+pub(crate) fn mask(text: &str) -> Cow<'_, str> {
     // Each mask needs a literal its matches always contain; most texts have
     // none of them, and then nothing is masked and nothing is copied.
     let b = text.as_bytes();
@@ -751,13 +751,11 @@ fn flood(text: &str, toks: &[(usize, usize)]) -> Option<(usize, usize)> {
     best.map(|(s, e, _)| (s, e))
 }
 
-/// Appends a hit when `text` carries an adversarial suffix.
-pub(crate) fn scan(text: &str, rule: u32, score: f64, hits: &mut Vec<Hit>) {
-    // Short texts cannot hold a prose lead-in plus a window.
-    if text.len() < 24 {
-        return;
-    }
-    let v = analyse(text);
+/// Short texts cannot hold a prose lead-in plus a window.
+pub(crate) const MIN_LEN: usize = 24;
+
+/// Appends a hit when the verdict on a text finds an adversarial suffix.
+pub(crate) fn scan(v: &Verdict, rule: u32, score: f64, hits: &mut Vec<Hit>) {
     if v.score >= 0.5
         && let Some((s, e)) = v.span
     {
