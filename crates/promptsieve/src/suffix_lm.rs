@@ -14,7 +14,9 @@
 //! least `τ` bits each under the model. The two signals are independent:
 //! soup that is made of ordinary-looking words has little structural
 //! evidence but is improbable, and improbable text without soup structure
-//! (acronyms, product codes) is not considered at all.
+//! (acronyms, product codes) is not considered at all. Nor is a run on an
+//! indented line: that is code or a listing, which a model of prose cannot
+//! judge.
 //!
 //! Text is read as a stream of symbols: ASCII kept with its case, digits
 //! folded to `0`, whitespace runs collapsed to one space, each non-ASCII
@@ -417,6 +419,12 @@ impl Lm {
         let (start, end) = v.span?;
         // A run the rule-based detector flags itself is its finding alone.
         if (v.score as f32) < self.params.floor || v.score >= 0.5 {
+            return None;
+        }
+        // An indented line is code or a structured listing, which the model
+        // of ordinary prose cannot judge; an appended suffix is not indented.
+        let line = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        if text[line..].bytes().take_while(|&b| b == b' ' || b == b'\t').count() >= 2 {
             return None;
         }
         let masked = mask(text);
