@@ -178,15 +178,16 @@ impl Model {
     /// The raw margin `bias + scale · Σ w_b v_b` of `text` (`None` when it
     /// is too short to score); `s` keeps the features for [`Model::explain`].
     fn margin(&self, text: &str, s: &mut Scratch) -> Option<f32> {
-        let feats = features_into(text, &self.spec, s);
-        if feats.words < usize::from(self.spec.min_words) {
+        let min_words = usize::from(self.spec.min_words);
+        let feats = features_into(text, &self.spec, min_words, s);
+        if feats.words < min_words {
             return None;
         }
         // Summed term by term in first-seen order, as the scores were calibrated.
         let dot: f32 = s
             .touched
             .iter()
-            .map(|&(b, value)| f32::from(self.weights[b as usize]) * value / feats.norm)
+            .map(|t| f32::from(self.weights[t.bucket as usize]) * t.value() / feats.norm)
             .sum();
         Some(self.bias + self.scale * dot)
     }
@@ -194,29 +195,28 @@ impl Model {
     /// The `k` n-grams of the features in `s` that raised the margin most
     /// (their text, contribution). Only texts that get a finding need it.
     fn explain(&self, s: &Scratch, norm: f32, k: usize) -> Vec<(String, f32)> {
-        let mut top: Vec<(u32, f32)> = s
-            .touched
-            .iter()
-            .map(|&(b, value)| (b, f32::from(self.weights[b as usize]) * value / norm))
-            .filter(|&(_, c)| c > 0.0)
-            .collect();
-        top.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-        top.truncate(k);
-        // The text of each bucket: its first n-gram, found by walking the
-        // n-grams again (cheaper than recording every range on every scan).
-        let mut text: Vec<Option<(usize, usize)>> = vec![None; top.len()];
-        for_each_ngram(&s.view, &self.spec, &mut Vec::new(), |h, range| {
-            let b = bucket(h, self.spec.bits);
-            if let Some(i) = top.iter().position(|t| t.0 == b)
-                && text[i].is_none()
-            {
-                text[i] = Some(range);
+        // (index into `touched`, bucket, contribution), best first: the
+        // largest contributions, ties by bucket. A selection, not a sort:
+        // long texts touch thousands of buckets and `k` is tiny.
+        let mut top: Vec<(usize, u32, f32)> = Vec::with_capacity(k + 1);
+        for (i, t) in s.touched.iter().enumerate() {
+            let (b, c) = (t.bucket, f32::from(self.weights[t.bucket as usize]) * t.value() / norm);
+            if c <= 0.0 || c.is_nan() {
+                continue;
             }
-        });
+            let better = |t: &(usize, u32, f32)| c.total_cmp(&t.2).then(t.1.cmp(&b)).is_gt();
+            if top.len() == k && !top.last().is_some_and(better) {
+                continue;
+            }
+            let at = top.iter().position(better).unwrap_or(top.len());
+            top.insert(at, (i, b, c));
+            top.truncate(k);
+        }
         top.iter()
-            .zip(text)
-            .filter_map(|(&(_, c), range)| {
-                let gram = &s.view[range?.0..range?.1];
+            .filter_map(|&(i, _, c)| {
+                // The text of a bucket is its first n-gram.
+                let t = s.touched.get(i)?;
+                let gram = s.view.get(t.start as usize..t.end as usize)?;
                 let cut = crate::util::floor_boundary(gram, MAX_FEATURE_TEXT);
                 Some((gram[..cut].to_string(), c * self.scale))
             })
@@ -309,20 +309,46 @@ impl Reader<'_> {
 
 // ------------------------------------------------------------ features
 
-/// Per-thread scratch: bucket counts without a hash map (a dense array,
-/// reset through the list of touched buckets).
+/// Per-thread scratch: bucket counts without a hash map or a per-text reset.
+///
+/// `slot` and `touched` form a sparse set (Briggs and Torczon): bucket `b`
+/// is present when `slot[b]` indexes an entry of `touched` that names `b`.
+/// Stale indices from earlier texts fail that check, so nothing is cleared
+/// between texts, and a text touches only the slots of its own n-grams.
 #[derive(Default)]
 struct Scratch {
     bits: u8,
-    /// Index into `touched` + 1 per bucket; 0 = untouched.
+    /// An index into `touched` per bucket; meaningful only when confirmed.
     slot: Vec<u32>,
-    /// (bucket, count then value), in first-seen order.
-    touched: Vec<(u32, f32)>,
+    /// The buckets of the text, in first-seen order.
+    touched: Vec<Touched>,
     /// L2 norm of the values.
     norm: f32,
     view: String,
-    /// Char boundaries of `view`.
+    /// Char boundaries of `view` (non-ASCII views only).
     bounds: Vec<usize>,
+    /// `ln(1 + count)` for the small counts almost every bucket has (the
+    /// same values `ln_1p` gives), filled on first use.
+    log1p: Vec<f32>,
+}
+
+/// One bucket of a text's features.
+#[derive(Clone, Copy)]
+struct Touched {
+    bucket: u32,
+    /// The count, then (see [`features_into`]) `ln(1 + count)` as f32 bits.
+    count: u32,
+    /// Byte range in `view` of the bucket's first n-gram, for the
+    /// explanation (saturated beyond 4 GiB, where the explanation may then
+    /// miss a name, never more).
+    start: u32,
+    end: u32,
+}
+
+impl Touched {
+    fn value(self) -> f32 {
+        f32::from_bits(self.count)
+    }
 }
 
 thread_local! {
@@ -336,89 +362,131 @@ struct Summary {
 
 /// The scorer's text: normalised view, lower-cased, digits folded to `0`.
 fn scorer_view(text: &str, out: &mut String) {
-    out.clear();
     let v = normalize::view(text);
-    out.reserve(v.text.len());
-    for c in v.text.chars() {
-        out.push(match c {
-            '0'..='9' => '0',
-            c => c.to_ascii_lowercase(),
-        });
-    }
+    // Both foldings map ASCII bytes to ASCII bytes and leave every other
+    // byte alone, so they can run on the bytes of the UTF-8 text.
+    let mut bytes = std::mem::take(out).into_bytes();
+    bytes.clear();
+    bytes.extend(v.text.bytes().map(|b| match b {
+        b'0'..=b'9' => b'0',
+        b => b.to_ascii_lowercase(),
+    }));
+    *out = String::from_utf8(bytes).unwrap_or_else(|e| {
+        // Unreachable (see above), but a fallback costs nothing.
+        String::from_utf8_lossy(e.as_bytes()).into_owned()
+    });
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
-fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h ^= u64::from(b);
+const fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    let mut i = 0;
+    while i < bytes.len() {
+        h ^= bytes[i] as u64;
         h = h.wrapping_mul(FNV_PRIME);
+        i += 1;
     }
     h
 }
 
+/// The hash states after each n-gram kind's domain byte.
+const FNV_WORD: u64 = fnv(FNV_OFFSET, b"w");
+const FNV_BIGRAM: u64 = fnv(FNV_OFFSET, b"b");
+const FNV_CHARS: u64 = fnv(FNV_OFFSET, b"c");
+
 fn bucket(h: u64, bits: u8) -> u32 {
     ((h ^ (h >> 29) ^ (h >> 47)) & ((1u64 << bits) - 1)) as u32
-}
-
-/// `ln(1 + count)`, from a table for the small counts almost every bucket
-/// has (the same values `ln_1p` gives; it is the scorer's hottest call).
-fn log1p_count(count: f32) -> f32 {
-    static TABLE: std::sync::LazyLock<[f32; 64]> =
-        std::sync::LazyLock::new(|| std::array::from_fn(|i| (i as f32).ln_1p()));
-    let i = count as usize;
-    if i < 64 && i as f32 == count { TABLE[i] } else { count.ln_1p() }
 }
 
 fn is_token_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
+/// Calls `f(start, end)` for every word of `view` (runs of alphanumeric
+/// characters or `_`), in order.
+fn for_each_word(view: &str, mut f: impl FnMut(usize, usize)) {
+    let mut start = None;
+    if view.is_ascii() {
+        for (i, &b) in view.as_bytes().iter().enumerate() {
+            match (b.is_ascii_alphanumeric() || b == b'_', start) {
+                (true, None) => start = Some(i),
+                (false, Some(st)) => {
+                    start = None;
+                    f(st, i);
+                }
+                _ => {}
+            }
+        }
+    } else {
+        for (i, c) in view.char_indices() {
+            match (is_token_char(c), start) {
+                (true, None) => start = Some(i),
+                (false, Some(st)) => {
+                    start = None;
+                    f(st, i);
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(st) = start {
+        f(st, view.len());
+    }
+}
+
 /// Calls `f(hash, byte range)` for every n-gram of the scorer's `view`
 /// (word unigrams and bigrams, then character 3- to 5-grams, as `spec`
 /// selects); returns the number of words. `bounds` is scratch space.
+/// When the view has fewer than `min_words` words, the character n-grams
+/// are skipped: the caller will not use them.
 fn for_each_ngram(
     view: &str,
     spec: &FeatureSpec,
+    min_words: usize,
     bounds: &mut Vec<usize>,
     mut f: impl FnMut(u64, (usize, usize)),
 ) -> usize {
+    let bytes = view.as_bytes();
     let mut words = 0;
     let mut prev: Option<(usize, usize)> = None;
-    let mut start = None;
-    for (i, c) in view.char_indices().chain(std::iter::once((view.len(), ' '))) {
-        match (is_token_char(c), start) {
-            (true, None) => start = Some(i),
-            (false, Some(st)) => {
-                start = None;
-                let word = &view[st..i];
-                words += 1;
-                if !spec.words {
-                    continue;
-                }
-                f(fnv(fnv(FNV_OFFSET, b"w"), word.as_bytes()), (st, i));
-                if let Some((ps, pe)) = prev {
-                    let h =
-                        fnv(fnv(fnv(fnv(FNV_OFFSET, b"b"), &view.as_bytes()[ps..pe]), b" "), word.as_bytes());
-                    f(h, (ps, i));
-                }
-                prev = Some((st, i));
-            }
-            _ => {}
+    for_each_word(view, |st, i| {
+        words += 1;
+        if !spec.words {
+            return;
         }
-    }
-    if spec.chars {
-        // Hashed incrementally from each start.
-        bounds.clear();
-        bounds.extend(view.char_indices().map(|(i, _)| i).chain(std::iter::once(view.len())));
-        let chars = bounds.len() - 1;
-        for i in 0..chars {
-            let mut h = fnv(FNV_OFFSET, b"c");
-            for n in 1..=5.min(chars - i) {
-                h = fnv(h, &view.as_bytes()[bounds[i + n - 1]..bounds[i + n]]);
-                if n >= 3 {
-                    f(h, (bounds[i], bounds[i + n]));
+        let word = &bytes[st..i];
+        f(fnv(FNV_WORD, word), (st, i));
+        if let Some((ps, pe)) = prev {
+            f(fnv(fnv(fnv(FNV_BIGRAM, &bytes[ps..pe]), b" "), word), (ps, i));
+        }
+        prev = Some((st, i));
+    });
+    if spec.chars && words >= min_words {
+        // Hashed incrementally from each start; in an ASCII view every
+        // char is one byte, which saves the table of boundaries.
+        if view.is_ascii() {
+            let n = bytes.len();
+            for i in 0..n {
+                let mut h = FNV_CHARS;
+                for (j, &b) in bytes[i..n.min(i + 5)].iter().enumerate() {
+                    h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+                    if j >= 2 {
+                        f(h, (i, i + j + 1));
+                    }
+                }
+            }
+        } else {
+            bounds.clear();
+            bounds.extend(view.char_indices().map(|(i, _)| i).chain(std::iter::once(view.len())));
+            let chars = bounds.len() - 1;
+            for i in 0..chars {
+                let mut h = FNV_CHARS;
+                for n in 1..=5.min(chars - i) {
+                    h = fnv(h, &bytes[bounds[i + n - 1]..bounds[i + n]]);
+                    if n >= 3 {
+                        f(h, (bounds[i], bounds[i + n]));
+                    }
                 }
             }
         }
@@ -426,39 +494,52 @@ fn for_each_ngram(
     words
 }
 
-fn features_into(text: &str, spec: &FeatureSpec, s: &mut Scratch) -> Summary {
+/// Counts the n-grams of `text` into `s` (skipping the character n-grams
+/// of texts under `min_words` words, whose features are not used), then
+/// turns each count into its value `ln(1 + count)` and sets the norm.
+fn features_into(text: &str, spec: &FeatureSpec, min_words: usize, s: &mut Scratch) -> Summary {
     let bits = spec.bits;
     if s.bits != bits || s.slot.len() != 1usize << bits {
         s.bits = bits;
         s.slot = vec![0; 1usize << bits];
     }
-    for &(b, _) in &s.touched {
-        s.slot[b as usize] = 0;
+    if s.log1p.is_empty() {
+        s.log1p = (0..64u32).map(|i| (i as f32).ln_1p()).collect();
     }
     s.touched.clear();
     let mut view = std::mem::take(&mut s.view);
     scorer_view(text, &mut view);
     let mut bounds = std::mem::take(&mut s.bounds);
     let (slot, touched) = (&mut s.slot, &mut s.touched);
-    let words = for_each_ngram(&view, spec, &mut bounds, |h, _| {
+    let words = for_each_ngram(&view, spec, min_words, &mut bounds, |h, (start, end)| {
         let b = bucket(h, bits);
-        match slot[b as usize] {
-            0 => {
-                touched.push((b, 1.0));
+        let i = slot[b as usize] as usize;
+        match touched.get_mut(i) {
+            Some(t) if t.bucket == b => t.count += 1,
+            _ => {
                 slot[b as usize] = touched.len() as u32;
+                let (start, end) = (sat_u32(start), sat_u32(end));
+                touched.push(Touched { bucket: b, count: 1, start, end });
             }
-            i => touched[i as usize - 1].1 += 1.0,
         }
     });
     let mut sq = 0f32;
     for t in &mut s.touched {
-        t.1 = log1p_count(t.1);
-        sq += t.1 * t.1;
+        // Counts were once summed in f32, which stops at 2^24; the same
+        // cap keeps the values (and the weights trained on them) unchanged.
+        let c = t.count.min(1 << 24);
+        let v = s.log1p.get(c as usize).copied().unwrap_or_else(|| (c as f32).ln_1p());
+        t.count = v.to_bits();
+        sq += v * v;
     }
     s.view = view;
     s.bounds = bounds;
     s.norm = if sq > 0.0 { sq.sqrt() } else { 1.0 };
     Summary { norm: s.norm, words }
+}
+
+fn sat_u32(x: usize) -> u32 {
+    u32::try_from(x).unwrap_or(u32::MAX)
 }
 
 /// The feature vector of `text` as `(bucket, value)` pairs, L2-normalised,
@@ -468,8 +549,8 @@ fn features_into(text: &str, spec: &FeatureSpec, s: &mut Scratch) -> Summary {
 pub fn features(text: &str, spec: &FeatureSpec) -> (Vec<(u32, f32)>, usize) {
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
-        let sum = features_into(text, spec, &mut s);
-        let mut v: Vec<(u32, f32)> = s.touched.iter().map(|&(b, x)| (b, x / sum.norm)).collect();
+        let sum = features_into(text, spec, 0, &mut s);
+        let mut v: Vec<(u32, f32)> = s.touched.iter().map(|t| (t.bucket, t.value() / sum.norm)).collect();
         v.sort_unstable_by_key(|&(b, _)| b);
         (v, sum.words)
     })
