@@ -15,25 +15,149 @@
 //!   ASCII digit folded to `0`;
 //! - word unigrams and bigrams (words: runs of alphanumeric characters or
 //!   `_`), and character 3-, 4- and 5-grams of the whole string;
-//! - each n-gram hashed (FNV-1a, a domain byte first) into `2^bits`
-//!   buckets; a bucket's value is `ln(1 + count)`, and the vector is
-//!   L2-normalised.
+//! - each n-gram hashed (words with FNV-1a, character n-grams with a sum
+//!   of their code points times fixed multipliers)
+//!   into `2^bits` buckets; the features are binary: a bucket's value is 1 when any
+//!   n-gram of the text falls in it, and the vector is L2-normalised
+//!   (divided by the square root of the number of such buckets).
 //!
 //! The score is `p = σ(a · (bias + scale · Σ w_b v_b) + c)`: `w` are the
 //! int8-quantised weights, `(a, c)` a calibration chosen on held-out folds
 //! so that `p` combines with the rules' scores by the same noisy-OR as any
 //! rule.
+//!
+//! Why binary features rather than the usual `ln(1 + count)`: scoring then
+//! needs no table of counts, only a bitset of the buckets seen (8 KiB at
+//! `2^16` buckets), and the margin is the sum of the weights of the text's
+//! distinct buckets over the square root of their number. Each n-gram costs
+//! a hash and a bit test; a new bucket adds one load from the weights
+//! (64 KiB), and both stay in cache. The table of counts made the scorer
+//! add a third to `scan` time. Most n-grams of a prompt occur once, where
+//! the two kinds of value agree, and cross-validation put them within noise
+//! of each other (see `rules/model/README.md`).
 
 use std::cell::RefCell;
 
 use crate::finding::{Category, Finding, Span};
 use crate::normalize;
 
+/// Runs `$new` with `$b` bound to a bucket of the features of the
+/// normalised view `$view` and `$range` to the byte range of an n-gram in
+/// it, the first time one of the bucket's n-grams occurs; evaluates to the
+/// number of words and of distinct buckets. Texts under `$min_words` words
+/// skip their character n-grams (the caller will not use them).
+///
+/// The n-grams, in order: word unigrams and bigrams (words: runs of
+/// alphanumeric characters or `_`), then character 3-, 4- and 5-grams, as
+/// `$spec` selects, all of the view folded by `fold` as they are hashed.
+/// A word is hashed with FNV-1a over its bytes; a bigram combines its
+/// words' hashes; a character n-gram is `Σ c_j · m_j` over its code points
+/// (`m` fixed odd multipliers, see `char_hashes`), so each char costs a
+/// few multiplications for all three lengths, with no walk back.
+///
+/// A macro rather than a function taking a closure: pasted in place, the
+/// body's state (the running sum, the set) stays in registers; behind a
+/// closure it went through memory on every n-gram, which doubled the
+/// scorer's cost.
+macro_rules! distinct_buckets {
+    ($view:expr, $spec:expr, $min_words:expr, $s:expr, |$b:pat_param, $range:pat_param| $new:block) => {{
+        let view: &str = $view;
+        let spec: &FeatureSpec = $spec;
+        let min_words: usize = $min_words;
+        let s: &mut Scratch = $s;
+        let bits = spec.bits;
+        s.reset(bits);
+        let mut words_at = std::mem::take(&mut s.words);
+        words_at.clear();
+        for_each_word(view, |st, i| words_at.push((st, i)));
+        let words = words_at.len();
+        let seen = &mut s.seen[..];
+        let mut distinct = 0usize;
+        let bytes = view.as_bytes();
+        if spec.words {
+            let mut prev: Option<(u64, usize)> = None;
+            for &(st, i) in &words_at {
+                let mut h = WORD_SEED;
+                for &c in &bytes[st..i] {
+                    h = (h ^ u64::from(fold_byte(c))).wrapping_mul(FNV_PRIME);
+                }
+                new_bucket!(seen, distinct, bits, h, (st, i), |$b, $range| $new);
+                if let Some((ph, ps)) = prev {
+                    let hb = BIGRAM_SEED ^ ph.wrapping_mul(FNV_PRIME).rotate_left(29) ^ h;
+                    new_bucket!(seen, distinct, bits, hb, (ps, i), |$b, $range| $new);
+                }
+                prev = Some((h, st));
+            }
+        }
+        s.words = words_at;
+        if spec.chars && words >= min_words {
+            // The last five chars (newest first) and where they start.
+            let mut c = [0u64; 5];
+            if view.is_ascii() {
+                // One byte per char: n-gram ranges are arithmetic.
+                for (k, &byte) in bytes.iter().enumerate() {
+                    c = [u64::from(fold_byte(byte)), c[0], c[1], c[2], c[3]];
+                    let h = char_hashes(&c);
+                    let end = k + 1;
+                    if k >= 2 {
+                        new_bucket!(seen, distinct, bits, h[0], (end - 3, end), |$b, $range| $new);
+                    }
+                    if k >= 3 {
+                        new_bucket!(seen, distinct, bits, h[1], (end - 4, end), |$b, $range| $new);
+                    }
+                    if k >= 4 {
+                        new_bucket!(seen, distinct, bits, h[2], (end - 5, end), |$b, $range| $new);
+                    }
+                }
+            } else {
+                let mut at = [0usize; 5];
+                for (k, (first, ch)) in view.char_indices().enumerate() {
+                    c = [u64::from(fold(ch)), c[0], c[1], c[2], c[3]];
+                    at = [first, at[0], at[1], at[2], at[3]];
+                    let h = char_hashes(&c);
+                    let end = first + ch.len_utf8();
+                    if k >= 2 {
+                        new_bucket!(seen, distinct, bits, h[0], (at[2], end), |$b, $range| $new);
+                    }
+                    if k >= 3 {
+                        new_bucket!(seen, distinct, bits, h[1], (at[3], end), |$b, $range| $new);
+                    }
+                    if k >= 4 {
+                        new_bucket!(seen, distinct, bits, h[2], (at[4], end), |$b, $range| $new);
+                    }
+                }
+            }
+        }
+        (words, distinct)
+    }};
+}
+
+/// One n-gram of `distinct_buckets!`: hash `$h` into its bucket and run
+/// `$new` if the bucket is new to the set `$seen`. `$range` is evaluated
+/// only then.
+macro_rules! new_bucket {
+    ($seen:ident, $distinct:ident, $bits:ident, $h:expr, $r:expr, |$b:pat_param, $range:pat_param| $new:block) => {{
+        let b = bucket($h, $bits);
+        let bit = 1u64 << (b & 63);
+        if let Some(x) = $seen.get_mut((b >> 6) as usize)
+            && *x & bit == 0
+        {
+            *x |= bit;
+            $distinct += 1;
+            let $b = b;
+            let $range: (usize, usize) = $r;
+            $new
+        }
+    }};
+}
+
 /// The rule id of the scorer's finding.
 pub const SCORER_RULE: &str = "ml-injection-scorer";
 
-/// Magic bytes of the weights file.
-const MAGIC: &[u8; 8] = b"PSSCORE1";
+/// Magic bytes of the weights file. Format 2 differs from 1 only in the
+/// features the weights apply to (binary, not `ln(1 + count)`), so a
+/// format-1 file is refused rather than misread.
+const MAGIC: &[u8; 8] = b"PSSCORE2";
 
 /// Longest n-gram reported in a finding's explanation (bytes).
 const MAX_FEATURE_TEXT: usize = 40;
@@ -96,14 +220,18 @@ pub struct Trained {
 }
 
 impl Model {
-    /// Parses a weights file: `PSSCORE1`, bits (u8), feature kinds (u8: 1
+    /// Parses a weights file: `PSSCORE2`, bits (u8), feature kinds (u8: 1
     /// words, 2 characters), minimum words (u16 LE), bias, scale, a, c,
     /// floor (f32 LE), the count of non-zero weights (u32 LE), then per
     /// weight the gap to the previous bucket (LEB128) and the int8 weight.
     pub fn from_bytes(data: &[u8]) -> Result<Model, String> {
         let mut r = Reader { data, at: 0 };
-        if r.take(8)? != MAGIC {
-            return Err("not a promptsieve scorer file (bad magic)".into());
+        match r.take(8)? {
+            m if m == MAGIC => {}
+            b"PSSCORE1" => {
+                return Err("scorer file format 1 is no longer supported (retrain the model)".into());
+            }
+            _ => return Err("not a promptsieve scorer file (bad magic)".into()),
         }
         let head = r.take(4)?;
         let (bits, kinds, min_words) = (head[0], head[1], u16::from_le_bytes([head[2], head[3]]));
@@ -175,50 +303,49 @@ impl Model {
         out
     }
 
-    /// The raw margin `bias + scale · Σ w_b v_b` of `text` (`None` when it
-    /// is too short to score); `s` keeps the features for [`Model::explain`].
-    fn margin(&self, text: &str, s: &mut Scratch) -> Option<f32> {
+    /// The raw margin `bias + scale · Σ w_b v_b` of the normalised view
+    /// `view` (`None` when it is too short to score), with the features'
+    /// norm. `top` receives the `top.len()` buckets of largest positive
+    /// weight (ties by bucket), best first, each with its first n-gram's
+    /// byte range, for [`Model::explain`].
+    ///
+    /// The int8 weights of the distinct buckets are summed exactly in an
+    /// integer and divided by the norm once.
+    fn margin(&self, view: &str, s: &mut Scratch, top: &mut [Top]) -> Option<(f32, f32)> {
         let min_words = usize::from(self.spec.min_words);
-        let feats = features_into(text, &self.spec, min_words, s);
-        if feats.words < min_words {
+        let weights = &self.weights[..];
+        let mut sum = 0i64;
+        top.fill(Top::default());
+        // The weakest weight still in `top` (0: none is kept).
+        let mut floor = 0i8;
+        let (words, distinct) = distinct_buckets!(view, &self.spec, min_words, s, |b, range| {
+            // `b` is below `2^bits`, the length of `weights`.
+            let w = weights.get(b as usize).copied().unwrap_or(0);
+            sum += i64::from(w);
+            // Rarely true once `top` holds a text's strongest buckets.
+            if w > 0 && w >= floor {
+                floor = Top::keep(top, Top { weight: w, bucket: b, range });
+            }
+        });
+        if words < min_words {
             return None;
         }
-        // Summed term by term in first-seen order, as the scores were calibrated.
-        let dot: f32 = s
-            .touched
-            .iter()
-            .map(|t| f32::from(self.weights[t.bucket as usize]) * t.value() / feats.norm)
-            .sum();
-        Some(self.bias + self.scale * dot)
+        let norm = root(distinct);
+        Some((self.bias + self.scale * (sum as f32 / norm), norm))
     }
 
-    /// The `k` n-grams of the features in `s` that raised the margin most
-    /// (their text, contribution). Only texts that get a finding need it.
-    fn explain(&self, s: &Scratch, norm: f32, k: usize) -> Vec<(String, f32)> {
-        // (index into `touched`, bucket, contribution), best first: the
-        // largest contributions, ties by bucket. A selection, not a sort:
-        // long texts touch thousands of buckets and `k` is tiny.
-        let mut top: Vec<(usize, u32, f32)> = Vec::with_capacity(k + 1);
-        for (i, t) in s.touched.iter().enumerate() {
-            let (b, c) = (t.bucket, f32::from(self.weights[t.bucket as usize]) * t.value() / norm);
-            if c <= 0.0 || c.is_nan() {
-                continue;
-            }
-            let better = |t: &(usize, u32, f32)| c.total_cmp(&t.2).then(t.1.cmp(&b)).is_gt();
-            if top.len() == k && !top.last().is_some_and(better) {
-                continue;
-            }
-            let at = top.iter().position(better).unwrap_or(top.len());
-            top.insert(at, (i, b, c));
-            top.truncate(k);
-        }
+    /// The text and contribution of the strongest n-grams `top` (from
+    /// [`Model::margin`]) of `view`, whose features' norm is `norm`.
+    fn explain(&self, view: &str, top: &[Top], norm: f32) -> Vec<(String, f32)> {
         top.iter()
-            .filter_map(|&(i, _, c)| {
-                // The text of a bucket is its first n-gram.
-                let t = s.touched.get(i)?;
-                let gram = s.view.get(t.start as usize..t.end as usize)?;
+            .filter(|t| t.weight > 0)
+            .filter_map(|t| {
+                // The text of a bucket is its first n-gram, as the scorer
+                // sees it (lower-cased, digits folded).
+                let gram = view.get(t.range.0..t.range.1)?;
                 let cut = crate::util::floor_boundary(gram, MAX_FEATURE_TEXT);
-                Some((gram[..cut].to_string(), c * self.scale))
+                let text = gram[..cut].chars().map(fold).collect();
+                Some((text, self.scale * f32::from(t.weight) / norm))
             })
             .collect()
     }
@@ -226,26 +353,30 @@ impl Model {
     /// The calibrated probability that `text` is an injection (0 for
     /// texts too short to score).
     pub fn probability(&self, text: &str) -> f32 {
-        SCRATCH.with(|s| self.margin(text, &mut s.borrow_mut())).map_or(0.0, |m| sigmoid(self.a * m + self.c))
+        let view = normalize::view(text);
+        SCRATCH
+            .with(|s| self.margin(&view.text, &mut s.borrow_mut(), &mut []))
+            .map_or(0.0, |(m, _)| sigmoid(self.a * m + self.c))
     }
 
-    /// The scorer's finding for `text`, if its probability reaches the
+    /// The scorer's finding for `text`, whose normalised view (see
+    /// [`normalize::view`]) is `view`, if its probability reaches the
     /// reporting floor. The span covers the text (trimmed); `detail` names
     /// the n-grams that contributed most.
-    pub(crate) fn finding(&self, text: &str) -> Option<Finding> {
+    pub(crate) fn finding(&self, text: &str, view: &str) -> Option<Finding> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return None;
         }
         let (p, why) = SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
-            let m = self.margin(text, &mut s)?;
+            let mut top = [Top::default(); 3];
+            let (m, norm) = self.margin(view, &mut s, &mut top)?;
             let p = sigmoid(self.a * m + self.c);
             if p < self.floor {
                 return None;
             }
-            let norm = s.norm;
-            Some((p, self.explain(&s, norm, 3)))
+            Some((p, self.explain(view, &top, norm)))
         })?;
         let start = text.len() - text.trim_start().len();
         let detail = why.iter().map(|(t, w)| format!("{t:?} +{w:.2}")).collect::<Vec<_>>().join(", ");
@@ -257,6 +388,37 @@ impl Model {
             score: (f64::from(p) * 1e4).round() / 1e4,
             detail: Some(format!("learned scorer; strongest features: {detail}")),
         })
+    }
+}
+
+/// One of a text's strongest buckets (see [`Model::margin`]); a weight of
+/// 0 marks an empty place.
+#[derive(Clone, Copy, Default)]
+struct Top {
+    weight: i8,
+    bucket: u32,
+    /// Byte range of the bucket's first n-gram in the view.
+    range: (usize, usize),
+}
+
+impl Top {
+    /// Puts `new` in its place in `top` if it ranks there; returns the
+    /// weakest weight `top` keeps (0 while it has room). Out of line: the
+    /// caller is the scorer's innermost loop, and this is its rare path.
+    #[cold]
+    #[inline(never)]
+    fn keep(top: &mut [Top], new: Top) -> i8 {
+        if let Some(at) = top.iter().position(|t| new.beats(t)) {
+            top[at..].rotate_right(1);
+            top[at] = new;
+        }
+        top.last().map_or(0, |t| t.weight)
+    }
+
+    /// Whether `self` ranks before `other`: a larger weight, or the same
+    /// weight and a smaller bucket (empty places rank last).
+    fn beats(&self, other: &Top) -> bool {
+        other.weight == 0 || self.weight.cmp(&other.weight).then(other.bucket.cmp(&self.bucket)).is_gt()
     }
 }
 
@@ -309,45 +471,31 @@ impl Reader<'_> {
 
 // ------------------------------------------------------------ features
 
-/// Per-thread scratch: bucket counts without a hash map or a per-text reset.
-///
-/// `slot` and `touched` form a sparse set (Briggs and Torczon): bucket `b`
-/// is present when `slot[b]` indexes an entry of `touched` that names `b`.
-/// Stale indices from earlier texts fail that check, so nothing is cleared
-/// between texts, and a text touches only the slots of its own n-grams.
+/// Per-thread scratch: the set of buckets seen.
 #[derive(Default)]
 struct Scratch {
     bits: u8,
-    /// An index into `touched` per bucket; meaningful only when confirmed.
-    slot: Vec<u32>,
-    /// The buckets of the text, in first-seen order.
-    touched: Vec<Touched>,
-    /// L2 norm of the values.
-    norm: f32,
-    view: String,
-    /// Char boundaries of `view` (non-ASCII views only).
-    bounds: Vec<usize>,
-    /// `ln(1 + count)` for the small counts almost every bucket has (the
-    /// same values `ln_1p` gives), filled on first use.
-    log1p: Vec<f32>,
+    /// A bit per bucket: whether the text has an n-gram in it (8 KiB at
+    /// `2^16` buckets, so it stays in L1 and is cleared whole faster than
+    /// bit by bit once a text has more than a few dozen n-grams).
+    seen: Vec<u64>,
+    /// Whether `seen` has bits set.
+    dirty: bool,
+    /// The byte ranges of the text's words.
+    words: Vec<(usize, usize)>,
 }
 
-/// One bucket of a text's features.
-#[derive(Clone, Copy)]
-struct Touched {
-    bucket: u32,
-    /// The count, then (see [`features_into`]) `ln(1 + count)` as f32 bits.
-    count: u32,
-    /// Byte range in `view` of the bucket's first n-gram, for the
-    /// explanation (saturated beyond 4 GiB, where the explanation may then
-    /// miss a name, never more).
-    start: u32,
-    end: u32,
-}
-
-impl Touched {
-    fn value(self) -> f32 {
-        f32::from_bits(self.count)
+impl Scratch {
+    /// Makes `seen` an empty set of `2^bits` buckets.
+    fn reset(&mut self, bits: u8) {
+        let len = (1usize << bits).div_ceil(64);
+        if self.bits != bits || self.seen.len() != len {
+            self.bits = bits;
+            self.seen = vec![0; len];
+        } else if self.dirty {
+            self.seen.fill(0);
+        }
+        self.dirty = true;
     }
 }
 
@@ -355,48 +503,64 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-struct Summary {
-    norm: f32,
-    words: usize,
+/// The hashes of the character 3-, 4- and 5-grams that end with the
+/// newest of `c` (the last five code points, newest first).
+fn char_hashes(c: &[u64; 5]) -> [u64; 3] {
+    let h3 = c[0]
+        .wrapping_mul(CHAR_MUL[0])
+        .wrapping_add(c[1].wrapping_mul(CHAR_MUL[1]))
+        .wrapping_add(c[2].wrapping_mul(CHAR_MUL[2]));
+    let h4 = h3.wrapping_add(c[3].wrapping_mul(CHAR_MUL[3]));
+    let h5 = h4.wrapping_add(c[4].wrapping_mul(CHAR_MUL[4]));
+    [h3 ^ CHARS_SEED[0], h4 ^ CHARS_SEED[1], h5 ^ CHARS_SEED[2]]
 }
 
-/// The scorer's text: normalised view, lower-cased, digits folded to `0`.
-fn scorer_view(text: &str, out: &mut String) {
-    let v = normalize::view(text);
-    // Both foldings map ASCII bytes to ASCII bytes and leave every other
-    // byte alone, so they can run on the bytes of the UTF-8 text.
-    let mut bytes = std::mem::take(out).into_bytes();
-    bytes.clear();
-    bytes.extend(v.text.bytes().map(|b| match b {
+/// The L2 norm of `n` ones (1 for none).
+fn root(n: usize) -> f32 {
+    if n > 0 { (n as f64).sqrt() as f32 } else { 1.0 }
+}
+
+/// The scorer's folding of the normalised view: lower case, every ASCII
+/// digit `0`. Applied char by char as n-grams are hashed (it maps ASCII to
+/// ASCII and leaves the rest alone, so byte offsets do not move).
+fn fold(c: char) -> char {
+    match c {
+        '0'..='9' => '0',
+        c => c.to_ascii_lowercase(),
+    }
+}
+
+/// [`fold`] on a byte of UTF-8.
+fn fold_byte(b: u8) -> u8 {
+    match b {
         b'0'..=b'9' => b'0',
         b => b.to_ascii_lowercase(),
-    }));
-    *out = String::from_utf8(bytes).unwrap_or_else(|e| {
-        // Unreachable (see above), but a fallback costs nothing.
-        String::from_utf8_lossy(e.as_bytes()).into_owned()
-    });
+    }
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
-const fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
-    let mut i = 0;
-    while i < bytes.len() {
-        h ^= bytes[i] as u64;
-        h = h.wrapping_mul(FNV_PRIME);
-        i += 1;
-    }
-    h
-}
+/// Hash states that start each n-gram kind, so that kinds never share a
+/// hash by construction.
+const WORD_SEED: u64 = FNV_OFFSET ^ 0x77; // b'w'
+const BIGRAM_SEED: u64 = 0x6a09_e667_f3bc_c908;
+const CHARS_SEED: [u64; 3] = [0xbb67_ae85_84ca_a73b, 0x3c6e_f372_fe94_f82b, 0xa54f_f53a_5f1d_36f1];
 
-/// The hash states after each n-gram kind's domain byte.
-const FNV_WORD: u64 = fnv(FNV_OFFSET, b"w");
-const FNV_BIGRAM: u64 = fnv(FNV_OFFSET, b"b");
-const FNV_CHARS: u64 = fnv(FNV_OFFSET, b"c");
+/// Odd multipliers of the character n-gram hash, one per position from the
+/// last char back (digits of π and e, as arbitrary as they are fixed).
+const CHAR_MUL: [u64; 5] = [
+    0x243f_6a88_85a3_08d3,
+    0x1319_8a2e_0370_7345,
+    0xa409_3822_299f_31d1,
+    0x082e_fa98_ec4e_6c89,
+    0xb7e1_5162_8aed_2a6b,
+];
 
+/// The final mix of every n-gram hash into a bucket: a multiply-shift,
+/// which keeps the well-mixed high bits.
 fn bucket(h: u64, bits: u8) -> u32 {
-    ((h ^ (h >> 29) ^ (h >> 47)) & ((1u64 << bits) - 1)) as u32
+    ((h ^ (h >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - u32::from(bits))) as u32
 }
 
 fn is_token_char(c: char) -> bool {
@@ -435,124 +599,21 @@ fn for_each_word(view: &str, mut f: impl FnMut(usize, usize)) {
     }
 }
 
-/// Calls `f(hash, byte range)` for every n-gram of the scorer's `view`
-/// (word unigrams and bigrams, then character 3- to 5-grams, as `spec`
-/// selects); returns the number of words. `bounds` is scratch space.
-/// When the view has fewer than `min_words` words, the character n-grams
-/// are skipped: the caller will not use them.
-fn for_each_ngram(
-    view: &str,
-    spec: &FeatureSpec,
-    min_words: usize,
-    bounds: &mut Vec<usize>,
-    mut f: impl FnMut(u64, (usize, usize)),
-) -> usize {
-    let bytes = view.as_bytes();
-    let mut words = 0;
-    let mut prev: Option<(usize, usize)> = None;
-    for_each_word(view, |st, i| {
-        words += 1;
-        if !spec.words {
-            return;
-        }
-        let word = &bytes[st..i];
-        f(fnv(FNV_WORD, word), (st, i));
-        if let Some((ps, pe)) = prev {
-            f(fnv(fnv(fnv(FNV_BIGRAM, &bytes[ps..pe]), b" "), word), (ps, i));
-        }
-        prev = Some((st, i));
-    });
-    if spec.chars && words >= min_words {
-        // Hashed incrementally from each start; in an ASCII view every
-        // char is one byte, which saves the table of boundaries.
-        if view.is_ascii() {
-            let n = bytes.len();
-            for i in 0..n {
-                let mut h = FNV_CHARS;
-                for (j, &b) in bytes[i..n.min(i + 5)].iter().enumerate() {
-                    h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
-                    if j >= 2 {
-                        f(h, (i, i + j + 1));
-                    }
-                }
-            }
-        } else {
-            bounds.clear();
-            bounds.extend(view.char_indices().map(|(i, _)| i).chain(std::iter::once(view.len())));
-            let chars = bounds.len() - 1;
-            for i in 0..chars {
-                let mut h = FNV_CHARS;
-                for n in 1..=5.min(chars - i) {
-                    h = fnv(h, &bytes[bounds[i + n - 1]..bounds[i + n]]);
-                    if n >= 3 {
-                        f(h, (bounds[i], bounds[i + n]));
-                    }
-                }
-            }
-        }
-    }
-    words
-}
-
-/// Counts the n-grams of `text` into `s` (skipping the character n-grams
-/// of texts under `min_words` words, whose features are not used), then
-/// turns each count into its value `ln(1 + count)` and sets the norm.
-fn features_into(text: &str, spec: &FeatureSpec, min_words: usize, s: &mut Scratch) -> Summary {
-    let bits = spec.bits;
-    if s.bits != bits || s.slot.len() != 1usize << bits {
-        s.bits = bits;
-        s.slot = vec![0; 1usize << bits];
-    }
-    if s.log1p.is_empty() {
-        s.log1p = (0..64u32).map(|i| (i as f32).ln_1p()).collect();
-    }
-    s.touched.clear();
-    let mut view = std::mem::take(&mut s.view);
-    scorer_view(text, &mut view);
-    let mut bounds = std::mem::take(&mut s.bounds);
-    let (slot, touched) = (&mut s.slot, &mut s.touched);
-    let words = for_each_ngram(&view, spec, min_words, &mut bounds, |h, (start, end)| {
-        let b = bucket(h, bits);
-        let i = slot[b as usize] as usize;
-        match touched.get_mut(i) {
-            Some(t) if t.bucket == b => t.count += 1,
-            _ => {
-                slot[b as usize] = touched.len() as u32;
-                let (start, end) = (sat_u32(start), sat_u32(end));
-                touched.push(Touched { bucket: b, count: 1, start, end });
-            }
-        }
-    });
-    let mut sq = 0f32;
-    for t in &mut s.touched {
-        // Counts were once summed in f32, which stops at 2^24; the same
-        // cap keeps the values (and the weights trained on them) unchanged.
-        let c = t.count.min(1 << 24);
-        let v = s.log1p.get(c as usize).copied().unwrap_or_else(|| (c as f32).ln_1p());
-        t.count = v.to_bits();
-        sq += v * v;
-    }
-    s.view = view;
-    s.bounds = bounds;
-    s.norm = if sq > 0.0 { sq.sqrt() } else { 1.0 };
-    Summary { norm: s.norm, words }
-}
-
-fn sat_u32(x: usize) -> u32 {
-    u32::try_from(x).unwrap_or(u32::MAX)
-}
-
-/// The feature vector of `text` as `(bucket, value)` pairs, L2-normalised,
-/// and its word count (for training; scanning uses the same code without
-/// allocating).
+/// The feature vector of `text` as `(bucket, value)` pairs, sorted by
+/// bucket, and its word count (for training; scanning uses the same code
+/// without collecting the buckets).
 #[doc(hidden)]
 pub fn features(text: &str, spec: &FeatureSpec) -> (Vec<(u32, f32)>, usize) {
+    let view = normalize::view(text);
     SCRATCH.with(|s| {
-        let mut s = s.borrow_mut();
-        let sum = features_into(text, spec, 0, &mut s);
-        let mut v: Vec<(u32, f32)> = s.touched.iter().map(|t| (t.bucket, t.value() / sum.norm)).collect();
+        let mut buckets = Vec::new();
+        let (words, distinct) = distinct_buckets!(&view.text, spec, 0, &mut s.borrow_mut(), |b, _| {
+            buckets.push(b);
+        });
+        let value = 1.0 / root(distinct);
+        let mut v: Vec<(u32, f32)> = buckets.into_iter().map(|b| (b, value)).collect();
         v.sort_unstable_by_key(|&(b, _)| b);
-        (v, sum.words)
+        (v, words)
     })
 }
 
