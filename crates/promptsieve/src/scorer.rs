@@ -14,7 +14,7 @@
 //!   characters removed, whitespace collapsed), lower-cased, with every
 //!   ASCII digit folded to `0`;
 //! - word unigrams and bigrams (words: runs of alphanumeric characters or
-//!   `_`), and character 3-, 4- and 5-grams of the whole string;
+//!   `_`), and character 5-grams of the whole string;
 //! - each n-gram hashed (words with FNV-1a, character n-grams with a sum
 //!   of their code points times fixed multipliers)
 //!   into `2^bits` buckets; the features are binary: a bucket's value is 1 when any
@@ -48,12 +48,12 @@ use crate::normalize;
 /// skip their character n-grams (the caller will not use them).
 ///
 /// The n-grams, in order: word unigrams and bigrams (words: runs of
-/// alphanumeric characters or `_`), then character 3-, 4- and 5-grams, as
+/// alphanumeric characters or `_`), then character 5-grams, as
 /// `$spec` selects, all of the view folded by `fold` as they are hashed.
 /// A word is hashed with FNV-1a over its bytes; a bigram combines its
-/// words' hashes; a character n-gram is `Σ c_j · m_j` over its code points
-/// (`m` fixed odd multipliers, see `char_hashes`), so each char costs a
-/// few multiplications for all three lengths, with no walk back.
+/// words' hashes; a character 5-gram is `Σ c_j · m_j` over its code points
+/// (`m` fixed odd multipliers, see `char_hash`), kept from the last five
+/// chars in registers, with no walk back.
 ///
 /// A macro rather than a function taking a closure: pasted in place, the
 /// body's state (the running sum, the set) stays in registers; behind a
@@ -91,39 +91,26 @@ macro_rules! distinct_buckets {
         }
         s.words = words_at;
         if spec.chars && words >= min_words {
-            // The last five chars (newest first) and where they start.
+            // The last five chars, newest first.
             let mut c = [0u64; 5];
             if view.is_ascii() {
                 // One byte per char: n-gram ranges are arithmetic.
                 for (k, &byte) in bytes.iter().enumerate() {
                     c = [u64::from(fold_byte(byte)), c[0], c[1], c[2], c[3]];
-                    let h = char_hashes(&c);
-                    let end = k + 1;
-                    if k >= 2 {
-                        new_bucket!(seen, distinct, bits, h[0], (end - 3, end), |$b, $range| $new);
-                    }
-                    if k >= 3 {
-                        new_bucket!(seen, distinct, bits, h[1], (end - 4, end), |$b, $range| $new);
-                    }
                     if k >= 4 {
-                        new_bucket!(seen, distinct, bits, h[2], (end - 5, end), |$b, $range| $new);
+                        let end = k + 1;
+                        new_bucket!(seen, distinct, bits, char_hash(&c), (end - 5, end), |$b, $range| $new);
                     }
                 }
             } else {
+                // Where the last five chars start, newest first.
                 let mut at = [0usize; 5];
                 for (k, (first, ch)) in view.char_indices().enumerate() {
                     c = [u64::from(fold(ch)), c[0], c[1], c[2], c[3]];
                     at = [first, at[0], at[1], at[2], at[3]];
-                    let h = char_hashes(&c);
-                    let end = first + ch.len_utf8();
-                    if k >= 2 {
-                        new_bucket!(seen, distinct, bits, h[0], (at[2], end), |$b, $range| $new);
-                    }
-                    if k >= 3 {
-                        new_bucket!(seen, distinct, bits, h[1], (at[3], end), |$b, $range| $new);
-                    }
                     if k >= 4 {
-                        new_bucket!(seen, distinct, bits, h[2], (at[4], end), |$b, $range| $new);
+                        let end = first + ch.len_utf8();
+                        new_bucket!(seen, distinct, bits, char_hash(&c), (at[4], end), |$b, $range| $new);
                     }
                 }
             }
@@ -169,7 +156,7 @@ pub struct FeatureSpec {
     pub bits: u8,
     /// Word unigrams and bigrams.
     pub words: bool,
-    /// Character 3-, 4- and 5-grams.
+    /// Character 5-grams.
     pub chars: bool,
     /// Texts with fewer words are not scored: a handful of words carries
     /// too little evidence, and short requests are where a bag of n-grams
@@ -503,16 +490,9 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// The hashes of the character 3-, 4- and 5-grams that end with the
-/// newest of `c` (the last five code points, newest first).
-fn char_hashes(c: &[u64; 5]) -> [u64; 3] {
-    let h3 = c[0]
-        .wrapping_mul(CHAR_MUL[0])
-        .wrapping_add(c[1].wrapping_mul(CHAR_MUL[1]))
-        .wrapping_add(c[2].wrapping_mul(CHAR_MUL[2]));
-    let h4 = h3.wrapping_add(c[3].wrapping_mul(CHAR_MUL[3]));
-    let h5 = h4.wrapping_add(c[4].wrapping_mul(CHAR_MUL[4]));
-    [h3 ^ CHARS_SEED[0], h4 ^ CHARS_SEED[1], h5 ^ CHARS_SEED[2]]
+/// The hash of the character 5-gram `c` (its code points, newest first).
+fn char_hash(c: &[u64; 5]) -> u64 {
+    c.iter().zip(CHAR_MUL).fold(CHARS_SEED, |h, (&c, m)| h.wrapping_add(c.wrapping_mul(m)))
 }
 
 /// The L2 norm of `n` ones (1 for none).
@@ -545,7 +525,7 @@ const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 /// hash by construction.
 const WORD_SEED: u64 = FNV_OFFSET ^ 0x77; // b'w'
 const BIGRAM_SEED: u64 = 0x6a09_e667_f3bc_c908;
-const CHARS_SEED: [u64; 3] = [0xbb67_ae85_84ca_a73b, 0x3c6e_f372_fe94_f82b, 0xa54f_f53a_5f1d_36f1];
+const CHARS_SEED: u64 = 0xa54f_f53a_5f1d_36f1;
 
 /// Odd multipliers of the character n-gram hash, one per position from the
 /// last char back (digits of π and e, as arbitrary as they are fixed).
