@@ -71,7 +71,7 @@ macro_rules! distinct_buckets {
         words_at.clear();
         for_each_word(view, |st, i| words_at.push((st, i)));
         let words = words_at.len();
-        let seen = &mut s.seen[..];
+        let (seen, used) = (&mut s.seen[..], &mut s.used[..]);
         let mut distinct = 0usize;
         let bytes = view.as_bytes();
         if spec.words {
@@ -81,10 +81,10 @@ macro_rules! distinct_buckets {
                 for &c in &bytes[st..i] {
                     h = (h ^ u64::from(fold_byte(c))).wrapping_mul(FNV_PRIME);
                 }
-                new_bucket!(seen, distinct, bits, h, (st, i), |$b, $range| $new);
+                new_bucket!(seen, used, distinct, bits, h, (st, i), |$b, $range| $new);
                 if let Some((ph, ps)) = prev {
                     let hb = BIGRAM_SEED ^ ph.wrapping_mul(FNV_PRIME).rotate_left(29) ^ h;
-                    new_bucket!(seen, distinct, bits, hb, (ps, i), |$b, $range| $new);
+                    new_bucket!(seen, used, distinct, bits, hb, (ps, i), |$b, $range| $new);
                 }
                 prev = Some((h, st));
             }
@@ -99,7 +99,7 @@ macro_rules! distinct_buckets {
                     c = [u64::from(fold_byte(byte)), c[0], c[1], c[2], c[3]];
                     if k >= 4 {
                         let end = k + 1;
-                        new_bucket!(seen, distinct, bits, char_hash(&c), (end - 5, end), |$b, $range| $new);
+                        new_bucket!(seen, used, distinct, bits, char_hash(&c), (end - 5, end), |$b, $range| $new);
                     }
                 }
             } else {
@@ -110,7 +110,7 @@ macro_rules! distinct_buckets {
                     at = [first, at[0], at[1], at[2], at[3]];
                     if k >= 4 {
                         let end = first + ch.len_utf8();
-                        new_bucket!(seen, distinct, bits, char_hash(&c), (at[4], end), |$b, $range| $new);
+                        new_bucket!(seen, used, distinct, bits, char_hash(&c), (at[4], end), |$b, $range| $new);
                     }
                 }
             }
@@ -120,16 +120,19 @@ macro_rules! distinct_buckets {
 }
 
 /// One n-gram of `distinct_buckets!`: hash `$h` into its bucket and run
-/// `$new` if the bucket is new to the set `$seen`. `$range` is evaluated
-/// only then.
+/// `$new` if the bucket is new to the set `$seen` (whose newly used words
+/// go to `$used`). `$range` is evaluated only then.
 macro_rules! new_bucket {
-    ($seen:ident, $distinct:ident, $bits:ident, $h:expr, $r:expr, |$b:pat_param, $range:pat_param| $new:block) => {{
+    ($seen:ident, $used:ident, $distinct:ident, $bits:ident, $h:expr, $r:expr, |$b:pat_param, $range:pat_param| $new:block) => {{
         let b = bucket($h, $bits);
         let bit = 1u64 << (b & 63);
         if let Some(x) = $seen.get_mut((b >> 6) as usize)
             && *x & bit == 0
         {
             *x |= bit;
+            if let Some(u) = $used.get_mut((b >> 12) as usize) {
+                *u |= 1 << ((b >> 6) & 63);
+            }
             $distinct += 1;
             let $b = b;
             let $range: (usize, usize) = $r;
@@ -463,11 +466,13 @@ impl Reader<'_> {
 struct Scratch {
     bits: u8,
     /// A bit per bucket: whether the text has an n-gram in it (8 KiB at
-    /// `2^16` buckets, so it stays in L1 and is cleared whole faster than
-    /// bit by bit once a text has more than a few dozen n-grams).
+    /// `2^16` buckets, so it stays in L1).
     seen: Vec<u64>,
-    /// Whether `seen` has bits set.
-    dirty: bool,
+    /// A bit per word of `seen`: whether it may have bits set, so that a
+    /// text clears only the words it used. (Cheaper than a `memset` of the
+    /// whole set for the short texts that most prompts are, and never much
+    /// dearer.)
+    used: Vec<u64>,
     /// The byte ranges of the text's words.
     words: Vec<(usize, usize)>,
 }
@@ -479,10 +484,18 @@ impl Scratch {
         if self.bits != bits || self.seen.len() != len {
             self.bits = bits;
             self.seen = vec![0; len];
-        } else if self.dirty {
-            self.seen.fill(0);
+            self.used = vec![0; len.div_ceil(64)];
+            return;
         }
-        self.dirty = true;
+        for (i, u) in self.used.iter_mut().enumerate() {
+            while *u != 0 {
+                let j = i * 64 + u.trailing_zeros() as usize;
+                if let Some(x) = self.seen.get_mut(j) {
+                    *x = 0;
+                }
+                *u &= *u - 1;
+            }
+        }
     }
 }
 
@@ -510,12 +523,21 @@ fn fold(c: char) -> char {
     }
 }
 
-/// [`fold`] on a byte of UTF-8.
+/// [`fold`] on a byte of UTF-8, from a table (it runs once per byte).
 fn fold_byte(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b'0',
-        b => b.to_ascii_lowercase(),
-    }
+    static FOLD: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = match i as u8 {
+                b'0'..=b'9' => b'0',
+                b => b.to_ascii_lowercase(),
+            };
+            i += 1;
+        }
+        t
+    };
+    FOLD[usize::from(b)]
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
