@@ -324,20 +324,27 @@ impl Model {
         Some((self.bias + self.scale * (sum as f32 / norm), norm))
     }
 
-    /// The text and contribution of the strongest n-grams `top` (from
-    /// [`Model::margin`]) of `view`, whose features' norm is `norm`.
-    fn explain(&self, view: &str, top: &[Top], norm: f32) -> Vec<(String, f32)> {
-        top.iter()
-            .filter(|t| t.weight > 0)
-            .filter_map(|t| {
-                // The text of a bucket is its first n-gram, as the scorer
-                // sees it (lower-cased, digits folded).
-                let gram = view.get(t.range.0..t.range.1)?;
-                let cut = crate::util::floor_boundary(gram, MAX_FEATURE_TEXT);
-                let text = gram[..cut].chars().map(fold).collect();
-                Some((text, self.scale * f32::from(t.weight) / norm))
-            })
-            .collect()
+    /// The finding's detail: the text and contribution of the strongest
+    /// n-grams `top` (from [`Model::margin`]) of `view`, whose features'
+    /// norm is `norm`. Written into one string: only texts that get a
+    /// finding pay for it, but most attacks do.
+    fn explain(&self, view: &str, top: &[Top], norm: f32) -> String {
+        use std::fmt::Write;
+        let mut out = String::from("learned scorer; strongest features: ");
+        let mut first = true;
+        for t in top.iter().filter(|t| t.weight > 0) {
+            // The text of a bucket is its first n-gram, as the scorer sees
+            // it (lower-cased, digits folded).
+            let Some(gram) = view.get(t.range.0..t.range.1) else { continue };
+            let gram = &gram[..crate::util::floor_boundary(gram, MAX_FEATURE_TEXT)];
+            let gram: String = gram.chars().map(fold).collect();
+            let w = self.scale * f32::from(t.weight) / norm;
+            let sep = if first { "" } else { ", " };
+            first = false;
+            // Writing to a `String` cannot fail.
+            let _ = write!(out, "{sep}{gram:?} +{w:.2}");
+        }
+        out
     }
 
     /// The calibrated probability that `text` is an injection (0 for
@@ -358,7 +365,7 @@ impl Model {
         if trimmed.is_empty() {
             return None;
         }
-        let (p, why) = SCRATCH.with(|s| {
+        let (p, detail) = SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let mut top = [Top::default(); 3];
             let (m, norm) = self.margin(view, &mut s, &mut top)?;
@@ -369,14 +376,13 @@ impl Model {
             Some((p, self.explain(view, &top, norm)))
         })?;
         let start = text.len() - text.trim_start().len();
-        let detail = why.iter().map(|(t, w)| format!("{t:?} +{w:.2}")).collect::<Vec<_>>().join(", ");
         Some(Finding {
             rule: SCORER_RULE.to_string(),
             category: Category::Injection,
             entity: None,
             span: Span::new(start, start + trimmed.len()),
             score: (f64::from(p) * 1e4).round() / 1e4,
-            detail: Some(format!("learned scorer; strongest features: {detail}")),
+            detail: Some(detail),
         })
     }
 }
