@@ -51,9 +51,9 @@ use crate::normalize;
 /// alphanumeric characters or `_`), then character 5-grams, as
 /// `$spec` selects, all of the view folded by `fold` as they are hashed.
 /// A word is hashed with FNV-1a over its bytes; a bigram combines its
-/// words' hashes; a character 5-gram is `Σ c_j · m_j` over its code points
-/// (`m` fixed odd multipliers, see `char_hash`), kept from the last five
-/// chars in registers, with no walk back.
+/// words' hashes; a character 5-gram is `Σ c_j · B^j` over its code points
+/// (`c_0` the newest, `B` an odd constant), a rolling hash: two
+/// multiplications per char.
 ///
 /// A macro rather than a function taking a closure: pasted in place, the
 /// body's state (the running sum, the set) stays in registers; behind a
@@ -91,26 +91,35 @@ macro_rules! distinct_buckets {
         }
         s.words = words_at;
         if spec.chars && words >= min_words {
-            // The last five chars, newest first.
-            let mut c = [0u64; 5];
+            // A rolling hash of the last five chars: each new char
+            // multiplies the hash by the base and adds itself; the one that
+            // falls out five chars later is taken out times `B^5`.
+            let mut h = 0u64;
             if view.is_ascii() {
                 // One byte per char: n-gram ranges are arithmetic.
                 for (k, &byte) in bytes.iter().enumerate() {
-                    c = [u64::from(fold_byte(byte)), c[0], c[1], c[2], c[3]];
+                    let gone = if k >= 5 { bytes.get(k - 5).map_or(0, |&b| fold_byte(b)) } else { 0 };
+                    h = h
+                        .wrapping_mul(CHAR_BASE)
+                        .wrapping_add(u64::from(fold_byte(byte)))
+                        .wrapping_sub(u64::from(gone).wrapping_mul(CHAR_BASE5));
                     if k >= 4 {
                         let end = k + 1;
-                        new_bucket!(seen, used, distinct, bits, char_hash(&c), (end - 5, end), |$b, $range| $new);
+                        new_bucket!(seen, used, distinct, bits, h ^ CHARS_SEED, (end - 5, end), |$b, $range| $new);
                     }
                 }
             } else {
-                // Where the last five chars start, newest first.
+                // The last five chars (newest first) and where they start.
+                let mut c = [0u64; 5];
                 let mut at = [0usize; 5];
                 for (k, (first, ch)) in view.char_indices().enumerate() {
+                    let gone = c[4];
                     c = [u64::from(fold(ch)), c[0], c[1], c[2], c[3]];
                     at = [first, at[0], at[1], at[2], at[3]];
+                    h = h.wrapping_mul(CHAR_BASE).wrapping_add(c[0]).wrapping_sub(gone.wrapping_mul(CHAR_BASE5));
                     if k >= 4 {
                         let end = first + ch.len_utf8();
-                        new_bucket!(seen, used, distinct, bits, char_hash(&c), (at[4], end), |$b, $range| $new);
+                        new_bucket!(seen, used, distinct, bits, h ^ CHARS_SEED, (at[4], end), |$b, $range| $new);
                     }
                 }
             }
@@ -509,10 +518,6 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// The hash of the character 5-gram `c` (its code points, newest first).
-fn char_hash(c: &[u64; 5]) -> u64 {
-    c.iter().zip(CHAR_MUL).fold(CHARS_SEED, |h, (&c, m)| h.wrapping_add(c.wrapping_mul(m)))
-}
 
 /// The L2 norm of `n` ones (1 for none).
 fn root(n: usize) -> f32 {
@@ -555,15 +560,15 @@ const WORD_SEED: u64 = FNV_OFFSET ^ 0x77; // b'w'
 const BIGRAM_SEED: u64 = 0x6a09_e667_f3bc_c908;
 const CHARS_SEED: u64 = 0xa54f_f53a_5f1d_36f1;
 
-/// Odd multipliers of the character n-gram hash, one per position from the
-/// last char back (digits of π and e, as arbitrary as they are fixed).
-const CHAR_MUL: [u64; 5] = [
-    0x243f_6a88_85a3_08d3,
-    0x1319_8a2e_0370_7345,
-    0xa409_3822_299f_31d1,
-    0x082e_fa98_ec4e_6c89,
-    0xb7e1_5162_8aed_2a6b,
-];
+/// The base of the character 5-gram hash `Σ c_j · B^j` (`c_0` the newest
+/// code point), an odd constant (the fractional digits of π), and `B^5`,
+/// which takes the oldest char out as the window moves.
+const CHAR_BASE: u64 = 0x243f_6a88_85a3_08d3;
+const CHAR_BASE5: u64 = CHAR_BASE
+    .wrapping_mul(CHAR_BASE)
+    .wrapping_mul(CHAR_BASE)
+    .wrapping_mul(CHAR_BASE)
+    .wrapping_mul(CHAR_BASE);
 
 /// The final mix of every n-gram hash into a bucket: a multiply-shift,
 /// which keeps the well-mixed high bits.
