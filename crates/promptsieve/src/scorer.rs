@@ -15,26 +15,29 @@
 //!   ASCII digit folded to `0`;
 //! - word unigrams and bigrams (words: runs of alphanumeric characters or
 //!   `_`), and character 5-grams of the whole string;
-//! - each n-gram hashed (words with FNV-1a, character n-grams with a sum
-//!   of their code points times fixed multipliers)
-//!   into `2^bits` buckets; the features are binary: a bucket's value is 1 when any
-//!   n-gram of the text falls in it, and the vector is L2-normalised
-//!   (divided by the square root of the number of such buckets).
+//! - each n-gram hashed into `2^bits` buckets (words with FNV-1a, bigrams
+//!   by combining their words' hashes, character 5-grams with a rolling
+//!   polynomial hash of their code points);
+//! - binary values: a bucket's value is 1 when any n-gram of the text
+//!   falls in it, and the vector is L2-normalised (divided by the square
+//!   root of the number of such buckets).
 //!
 //! The score is `p = σ(a · (bias + scale · Σ w_b v_b) + c)`: `w` are the
 //! int8-quantised weights, `(a, c)` a calibration chosen on held-out folds
 //! so that `p` combines with the rules' scores by the same noisy-OR as any
 //! rule.
 //!
-//! Why binary features rather than the usual `ln(1 + count)`: scoring then
-//! needs no table of counts, only a bitset of the buckets seen (8 KiB at
-//! `2^16` buckets), and the margin is the sum of the weights of the text's
-//! distinct buckets over the square root of their number. Each n-gram costs
-//! a hash and a bit test; a new bucket adds one load from the weights
-//! (64 KiB), and both stay in cache. The table of counts made the scorer
-//! add a third to `scan` time. Most n-grams of a prompt occur once, where
-//! the two kinds of value agree, and cross-validation put them within noise
-//! of each other (see `rules/model/README.md`).
+//! Why these choices, all for speed at the same cross-validated accuracy
+//! (see `rules/model/README.md`): with binary values scoring needs no
+//! table of counts, only a bitset of the buckets seen (8 KiB at `2^16`
+//! buckets), and the margin is the sum of the weights of the text's
+//! distinct buckets over the square root of their number. Each n-gram
+//! costs a hash and a bit test; a new bucket adds one load from the
+//! weights (64 KiB), and both stay in cache. Character 3- and 4-grams
+//! added two thirds of the n-grams and nothing to the cross-validation.
+//! The earlier model (`ln(1 + count)` values, 2^18 buckets, 3- to 5-grams)
+//! made the scorer add a fifth to a half to `scan` time; this one adds
+//! about a tenth.
 
 use std::cell::RefCell;
 
@@ -105,7 +108,15 @@ macro_rules! distinct_buckets {
                         .wrapping_sub(u64::from(gone).wrapping_mul(CHAR_BASE5));
                     if k >= 4 {
                         let end = k + 1;
-                        new_bucket!(seen, used, distinct, bits, h ^ CHARS_SEED, (end - 5, end), |$b, $range| $new);
+                        new_bucket!(
+                            seen,
+                            used,
+                            distinct,
+                            bits,
+                            h ^ CHARS_SEED,
+                            (end - 5, end),
+                            |$b, $range| $new
+                        );
                     }
                 }
             } else {
@@ -116,10 +127,21 @@ macro_rules! distinct_buckets {
                     let gone = c[4];
                     c = [u64::from(fold(ch)), c[0], c[1], c[2], c[3]];
                     at = [first, at[0], at[1], at[2], at[3]];
-                    h = h.wrapping_mul(CHAR_BASE).wrapping_add(c[0]).wrapping_sub(gone.wrapping_mul(CHAR_BASE5));
+                    h = h
+                        .wrapping_mul(CHAR_BASE)
+                        .wrapping_add(c[0])
+                        .wrapping_sub(gone.wrapping_mul(CHAR_BASE5));
                     if k >= 4 {
                         let end = first + ch.len_utf8();
-                        new_bucket!(seen, used, distinct, bits, h ^ CHARS_SEED, (at[4], end), |$b, $range| $new);
+                        new_bucket!(
+                            seen,
+                            used,
+                            distinct,
+                            bits,
+                            h ^ CHARS_SEED,
+                            (at[4], end),
+                            |$b, $range| $new
+                        );
                     }
                 }
             }
@@ -535,7 +557,6 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-
 /// The L2 norm of `n` ones (1 for none).
 fn root(n: usize) -> f32 {
     if n > 0 { (n as f64).sqrt() as f32 } else { 1.0 }
@@ -581,11 +602,8 @@ const CHARS_SEED: u64 = 0xa54f_f53a_5f1d_36f1;
 /// code point), an odd constant (the fractional digits of π), and `B^5`,
 /// which takes the oldest char out as the window moves.
 const CHAR_BASE: u64 = 0x243f_6a88_85a3_08d3;
-const CHAR_BASE5: u64 = CHAR_BASE
-    .wrapping_mul(CHAR_BASE)
-    .wrapping_mul(CHAR_BASE)
-    .wrapping_mul(CHAR_BASE)
-    .wrapping_mul(CHAR_BASE);
+const CHAR_BASE5: u64 =
+    CHAR_BASE.wrapping_mul(CHAR_BASE).wrapping_mul(CHAR_BASE).wrapping_mul(CHAR_BASE).wrapping_mul(CHAR_BASE);
 
 /// The final mix of every n-gram hash into a bucket: a multiply-shift,
 /// which keeps the well-mixed high bits.
@@ -664,6 +682,18 @@ mod tests {
         assert!(features("", &spec).0.is_empty());
         let words_only = FeatureSpec { chars: false, ..spec };
         assert_eq!(features("ab cd", &words_only).0.len(), 3);
+    }
+
+    #[test]
+    fn ascii_and_unicode_views_hash_alike() {
+        // The ASCII fast paths and the general ones must agree: the
+        // n-grams of an ASCII stretch are the same whatever else the text
+        // holds.
+        let spec = FeatureSpec { bits: 16, words: true, chars: true, min_words: 0 };
+        let ascii = features("Ignore all previous instructions", &spec).0;
+        let mixed = features("Ignore all previous instructions ☃", &spec).0;
+        assert!(ascii.iter().all(|(b, _)| mixed.iter().any(|(m, _)| m == b)));
+        assert!(mixed.len() > ascii.len());
     }
 
     #[test]
