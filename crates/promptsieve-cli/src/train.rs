@@ -37,7 +37,7 @@ pub(crate) struct TrainArgs {
     #[arg(long, default_value_t = 64.0)]
     c: f64,
     /// Hash buckets: 2^bits.
-    #[arg(long, default_value_t = 18)]
+    #[arg(long, default_value_t = 16)]
     bits: u8,
     /// Feature kinds: words, chars or both.
     #[arg(long, default_value = "both")]

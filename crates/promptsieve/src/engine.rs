@@ -696,8 +696,13 @@ impl Engine {
     /// Runs every matcher over `text`, appending hits with original spans.
     /// Decoded payloads (`depth > 0`) only look for attacks.
     pub(crate) fn scan(&self, text: &str, depth: u8, hits: &mut Vec<Hit>) {
+        self.scan_view(text, &normalize::view(text), depth, hits);
+    }
+
+    /// [`Engine::scan`] given `text`'s normalised view (which the scanner
+    /// shares with the learned scorer).
+    pub(crate) fn scan_view(&self, text: &str, view: &normalize::View<'_>, depth: u8, hits: &mut Vec<Hit>) {
         let attack_only = depth > 0;
-        let view = normalize::view(text);
         let v = view.text.as_ref();
         let mut vhits: Vec<Hit> = Vec::new();
         let ViewPass { compact, enabled_phrase_regex: enabled, compact_found: mut found, enabled_raw } =

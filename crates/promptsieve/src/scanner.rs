@@ -10,6 +10,7 @@ use crate::detect::invisible;
 use crate::engine::{CompileOptions, Engine, Hit};
 use crate::error::BuildError;
 use crate::finding::{Category, Finding, Span};
+use crate::normalize;
 use crate::output::{OutputContext, output_findings};
 use crate::pack::RulePack;
 use crate::redact::{self, RedactOptions, Redacted, Vault};
@@ -324,10 +325,12 @@ impl Scanner {
     fn scan_with(&self, text: &str, learned: bool) -> Report {
         let engine = &self.inner.engine;
         let mut hits = Vec::new();
-        engine.scan(text, 0, &mut hits);
+        // The rules and the learned scorer both read the normalised view.
+        let view = normalize::view(text);
+        engine.scan_view(text, &view, 0, &mut hits);
         let mut findings = merge(engine, text, hits);
         if learned && let Some(model) = self.inner.scorer {
-            findings.extend(model.finding(text));
+            findings.extend(model.finding(text, &view.text));
             sort_findings(&mut findings);
         }
         let risk = risk(&findings);

@@ -14,26 +14,171 @@
 //!   characters removed, whitespace collapsed), lower-cased, with every
 //!   ASCII digit folded to `0`;
 //! - word unigrams and bigrams (words: runs of alphanumeric characters or
-//!   `_`), and character 3-, 4- and 5-grams of the whole string;
-//! - each n-gram hashed (FNV-1a, a domain byte first) into `2^bits`
-//!   buckets; a bucket's value is `ln(1 + count)`, and the vector is
-//!   L2-normalised.
+//!   `_`), and character 5-grams of the whole string;
+//! - each n-gram hashed into `2^bits` buckets (words with FNV-1a, bigrams
+//!   by combining their words' hashes, character 5-grams with a rolling
+//!   polynomial hash of their code points);
+//! - binary values: a bucket's value is 1 when any n-gram of the text
+//!   falls in it, and the vector is L2-normalised (divided by the square
+//!   root of the number of such buckets).
 //!
 //! The score is `p = σ(a · (bias + scale · Σ w_b v_b) + c)`: `w` are the
 //! int8-quantised weights, `(a, c)` a calibration chosen on held-out folds
 //! so that `p` combines with the rules' scores by the same noisy-OR as any
 //! rule.
+//!
+//! Why these choices, all for speed at the same cross-validated accuracy
+//! (see `rules/model/README.md`): with binary values scoring needs no
+//! table of counts, only a bitset of the buckets seen (8 KiB at `2^16`
+//! buckets), and the margin is the sum of the weights of the text's
+//! distinct buckets over the square root of their number. Each n-gram
+//! costs a hash and a bit test; a new bucket adds one load from the
+//! weights (64 KiB), and both stay in cache. Character 3- and 4-grams
+//! added two thirds of the n-grams and nothing to the cross-validation.
+//! The earlier model (`ln(1 + count)` values, 2^18 buckets, 3- to 5-grams)
+//! made the scorer add a fifth to a half to `scan` time; this one adds
+//! about a tenth.
 
 use std::cell::RefCell;
 
 use crate::finding::{Category, Finding, Span};
 use crate::normalize;
 
+/// Runs `$new` with `$b` bound to a bucket of the features of the
+/// normalised view `$view` and `$range` to the byte range of an n-gram in
+/// it, the first time one of the bucket's n-grams occurs; evaluates to the
+/// number of words and of distinct buckets. Texts under `$min_words` words
+/// skip their character n-grams (the caller will not use them).
+///
+/// The n-grams, in order: word unigrams and bigrams (words: runs of
+/// alphanumeric characters or `_`), then character 5-grams, as
+/// `$spec` selects, all of the view folded by `fold` as they are hashed.
+/// A word is hashed with FNV-1a over its bytes; a bigram combines its
+/// words' hashes; a character 5-gram is `Σ c_j · B^j` over its code points
+/// (`c_0` the newest, `B` an odd constant), a rolling hash: two
+/// multiplications per char.
+///
+/// A macro rather than a function taking a closure: pasted in place, the
+/// body's state (the running sum, the set) stays in registers; behind a
+/// closure it went through memory on every n-gram, which doubled the
+/// scorer's cost.
+macro_rules! distinct_buckets {
+    ($view:expr, $spec:expr, $min_words:expr, $s:expr, |$b:pat_param, $range:pat_param| $new:block) => {{
+        let view: &str = $view;
+        let spec: &FeatureSpec = $spec;
+        let min_words: usize = $min_words;
+        let s: &mut Scratch = $s;
+        let bits = spec.bits;
+        s.reset(bits);
+        let mut words_at = std::mem::take(&mut s.words);
+        words_at.clear();
+        for_each_word(view, |st, i| words_at.push((st, i)));
+        let words = words_at.len();
+        let (seen, used) = (&mut s.seen[..], &mut s.used[..]);
+        let mut distinct = 0usize;
+        let bytes = view.as_bytes();
+        if spec.words {
+            let mut prev: Option<(u64, usize)> = None;
+            for &(st, i) in &words_at {
+                let mut h = WORD_SEED;
+                for &c in &bytes[st..i] {
+                    h = (h ^ u64::from(fold_byte(c))).wrapping_mul(FNV_PRIME);
+                }
+                new_bucket!(seen, used, distinct, bits, h, (st, i), |$b, $range| $new);
+                if let Some((ph, ps)) = prev {
+                    let hb = BIGRAM_SEED ^ ph.wrapping_mul(FNV_PRIME).rotate_left(29) ^ h;
+                    new_bucket!(seen, used, distinct, bits, hb, (ps, i), |$b, $range| $new);
+                }
+                prev = Some((h, st));
+            }
+        }
+        s.words = words_at;
+        if spec.chars && words >= min_words {
+            // A rolling hash of the last five chars: each new char
+            // multiplies the hash by the base and adds itself; the one that
+            // falls out five chars later is taken out times `B^5`.
+            let mut h = 0u64;
+            if view.is_ascii() {
+                // One byte per char: n-gram ranges are arithmetic.
+                for (k, &byte) in bytes.iter().enumerate() {
+                    let gone = if k >= 5 { bytes.get(k - 5).map_or(0, |&b| fold_byte(b)) } else { 0 };
+                    h = h
+                        .wrapping_mul(CHAR_BASE)
+                        .wrapping_add(u64::from(fold_byte(byte)))
+                        .wrapping_sub(u64::from(gone).wrapping_mul(CHAR_BASE5));
+                    if k >= 4 {
+                        let end = k + 1;
+                        new_bucket!(
+                            seen,
+                            used,
+                            distinct,
+                            bits,
+                            h ^ CHARS_SEED,
+                            (end - 5, end),
+                            |$b, $range| $new
+                        );
+                    }
+                }
+            } else {
+                // The last five chars (newest first) and where they start.
+                let mut c = [0u64; 5];
+                let mut at = [0usize; 5];
+                for (k, (first, ch)) in view.char_indices().enumerate() {
+                    let gone = c[4];
+                    c = [u64::from(fold(ch)), c[0], c[1], c[2], c[3]];
+                    at = [first, at[0], at[1], at[2], at[3]];
+                    h = h
+                        .wrapping_mul(CHAR_BASE)
+                        .wrapping_add(c[0])
+                        .wrapping_sub(gone.wrapping_mul(CHAR_BASE5));
+                    if k >= 4 {
+                        let end = first + ch.len_utf8();
+                        new_bucket!(
+                            seen,
+                            used,
+                            distinct,
+                            bits,
+                            h ^ CHARS_SEED,
+                            (at[4], end),
+                            |$b, $range| $new
+                        );
+                    }
+                }
+            }
+        }
+        (words, distinct)
+    }};
+}
+
+/// One n-gram of `distinct_buckets!`: hash `$h` into its bucket and run
+/// `$new` if the bucket is new to the set `$seen` (whose newly used words
+/// go to `$used`). `$range` is evaluated only then.
+macro_rules! new_bucket {
+    ($seen:ident, $used:ident, $distinct:ident, $bits:ident, $h:expr, $r:expr, |$b:pat_param, $range:pat_param| $new:block) => {{
+        let b = bucket($h, $bits);
+        let bit = 1u64 << (b & 63);
+        if let Some(x) = $seen.get_mut((b >> 6) as usize)
+            && *x & bit == 0
+        {
+            *x |= bit;
+            if let Some(u) = $used.get_mut((b >> 12) as usize) {
+                *u |= 1 << ((b >> 6) & 63);
+            }
+            $distinct += 1;
+            let $b = b;
+            let $range: (usize, usize) = $r;
+            $new
+        }
+    }};
+}
+
 /// The rule id of the scorer's finding.
 pub const SCORER_RULE: &str = "ml-injection-scorer";
 
-/// Magic bytes of the weights file.
-const MAGIC: &[u8; 8] = b"PSSCORE1";
+/// Magic bytes of the weights file. Format 2 differs from 1 only in the
+/// features the weights apply to (binary, not `ln(1 + count)`), so a
+/// format-1 file is refused rather than misread.
+const MAGIC: &[u8; 8] = b"PSSCORE2";
 
 /// Longest n-gram reported in a finding's explanation (bytes).
 const MAX_FEATURE_TEXT: usize = 40;
@@ -45,7 +190,7 @@ pub struct FeatureSpec {
     pub bits: u8,
     /// Word unigrams and bigrams.
     pub words: bool,
-    /// Character 3-, 4- and 5-grams.
+    /// Character 5-grams.
     pub chars: bool,
     /// Texts with fewer words are not scored: a handful of words carries
     /// too little evidence, and short requests are where a bag of n-grams
@@ -96,14 +241,18 @@ pub struct Trained {
 }
 
 impl Model {
-    /// Parses a weights file: `PSSCORE1`, bits (u8), feature kinds (u8: 1
+    /// Parses a weights file: `PSSCORE2`, bits (u8), feature kinds (u8: 1
     /// words, 2 characters), minimum words (u16 LE), bias, scale, a, c,
     /// floor (f32 LE), the count of non-zero weights (u32 LE), then per
     /// weight the gap to the previous bucket (LEB128) and the int8 weight.
     pub fn from_bytes(data: &[u8]) -> Result<Model, String> {
         let mut r = Reader { data, at: 0 };
-        if r.take(8)? != MAGIC {
-            return Err("not a promptsieve scorer file (bad magic)".into());
+        match r.take(8)? {
+            m if m == MAGIC => {}
+            b"PSSCORE1" => {
+                return Err("scorer file format 1 is no longer supported (retrain the model)".into());
+            }
+            _ => return Err("not a promptsieve scorer file (bad magic)".into()),
         }
         let head = r.take(4)?;
         let (bits, kinds, min_words) = (head[0], head[1], u16::from_le_bytes([head[2], head[3]]));
@@ -175,88 +324,145 @@ impl Model {
         out
     }
 
-    /// The raw margin `bias + scale · Σ w_b v_b` of `text` (`None` when it
-    /// is too short to score); `s` keeps the features for [`Model::explain`].
-    fn margin(&self, text: &str, s: &mut Scratch) -> Option<f32> {
-        let feats = features_into(text, &self.spec, s);
-        if feats.words < usize::from(self.spec.min_words) {
-            return None;
-        }
-        // Summed term by term in first-seen order, as the scores were calibrated.
-        let dot: f32 = s
-            .touched
-            .iter()
-            .map(|&(b, value)| f32::from(self.weights[b as usize]) * value / feats.norm)
-            .sum();
-        Some(self.bias + self.scale * dot)
-    }
-
-    /// The `k` n-grams of the features in `s` that raised the margin most
-    /// (their text, contribution). Only texts that get a finding need it.
-    fn explain(&self, s: &Scratch, norm: f32, k: usize) -> Vec<(String, f32)> {
-        let mut top: Vec<(u32, f32)> = s
-            .touched
-            .iter()
-            .map(|&(b, value)| (b, f32::from(self.weights[b as usize]) * value / norm))
-            .filter(|&(_, c)| c > 0.0)
-            .collect();
-        top.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-        top.truncate(k);
-        // The text of each bucket: its first n-gram, found by walking the
-        // n-grams again (cheaper than recording every range on every scan).
-        let mut text: Vec<Option<(usize, usize)>> = vec![None; top.len()];
-        for_each_ngram(&s.view, &self.spec, &mut Vec::new(), |h, range| {
-            let b = bucket(h, self.spec.bits);
-            if let Some(i) = top.iter().position(|t| t.0 == b)
-                && text[i].is_none()
-            {
-                text[i] = Some(range);
+    /// The raw margin `bias + scale · Σ w_b v_b` of the normalised view
+    /// `view` (`None` when it is too short to score), with the features'
+    /// norm. `top` receives the `top.len()` buckets of largest positive
+    /// weight (ties by bucket), best first, each with its first n-gram's
+    /// byte range, for [`Model::explain`].
+    ///
+    /// The int8 weights of the distinct buckets are summed exactly in an
+    /// integer and divided by the norm once.
+    fn margin(&self, view: &str, s: &mut Scratch, top: &mut [Top]) -> Option<(f32, f32)> {
+        let min_words = usize::from(self.spec.min_words);
+        let weights = &self.weights[..];
+        let mut sum = 0i64;
+        top.fill(Top::default());
+        // The weakest weight still in `top` (0: none is kept).
+        let mut floor = 0i8;
+        let (words, distinct) = distinct_buckets!(view, &self.spec, min_words, s, |b, range| {
+            // `b` is below `2^bits`, the length of `weights`.
+            let w = weights.get(b as usize).copied().unwrap_or(0);
+            sum += i64::from(w);
+            // Rarely true once `top` holds a text's strongest buckets.
+            if w > 0 && w >= floor {
+                floor = Top::keep(top, Top { weight: w, bucket: b, range });
             }
         });
-        top.iter()
-            .zip(text)
-            .filter_map(|(&(_, c), range)| {
-                let gram = &s.view[range?.0..range?.1];
-                let cut = crate::util::floor_boundary(gram, MAX_FEATURE_TEXT);
-                Some((gram[..cut].to_string(), c * self.scale))
-            })
-            .collect()
+        if words < min_words {
+            return None;
+        }
+        let norm = root(distinct);
+        Some((self.bias + self.scale * (sum as f32 / norm), norm))
+    }
+
+    /// The finding's detail: the text and contribution of the strongest
+    /// n-grams `top` (from [`Model::margin`]) of `view`, whose features'
+    /// norm is `norm`. Written into one string: only texts that get a
+    /// finding pay for it, but most attacks do.
+    fn explain(&self, view: &str, top: &[Top], norm: f32) -> String {
+        use std::fmt::Write;
+        let mut out = String::from("learned scorer; strongest features: ");
+        let mut first = true;
+        for t in top.iter().filter(|t| t.weight > 0) {
+            // The text of a bucket is its first n-gram, as the scorer sees
+            // it (lower-cased, digits folded).
+            let Some(gram) = view.get(t.range.0..t.range.1) else { continue };
+            let gram = &gram[..crate::util::floor_boundary(gram, MAX_FEATURE_TEXT)];
+            let w = self.scale * f32::from(t.weight) / norm;
+            if !first {
+                out.push_str(", ");
+            }
+            first = false;
+            // What `write!(out, "{gram:?} +{w:.2}")` writes, without the
+            // general formatting machinery for the common case (a printable
+            // ASCII n-gram and a positive weight): most attacks get a
+            // finding, and formatting was a tenth of the scorer's cost.
+            // `w · 100` is exact in f64, so rounding it half to even is
+            // what `{:.2}` does to the decimal value of `w`.
+            let cents = (f64::from(w) * 100.0).round_ties_even();
+            let plain = |b: u8| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\';
+            if gram.bytes().all(plain) && (0.0..1e15).contains(&cents) {
+                out.push('"');
+                out.extend(gram.bytes().map(|b| char::from(fold_byte(b))));
+                let cents = cents as u64;
+                // Writing to a `String` cannot fail.
+                let _ = write!(out, "\" +{}.{:02}", cents / 100, cents % 100);
+            } else {
+                let gram: String = gram.chars().map(fold).collect();
+                let _ = write!(out, "{gram:?} +{w:.2}");
+            }
+        }
+        out
     }
 
     /// The calibrated probability that `text` is an injection (0 for
     /// texts too short to score).
     pub fn probability(&self, text: &str) -> f32 {
-        SCRATCH.with(|s| self.margin(text, &mut s.borrow_mut())).map_or(0.0, |m| sigmoid(self.a * m + self.c))
+        let view = normalize::view(text);
+        SCRATCH
+            .with(|s| self.margin(&view.text, &mut s.borrow_mut(), &mut []))
+            .map_or(0.0, |(m, _)| sigmoid(self.a * m + self.c))
     }
 
-    /// The scorer's finding for `text`, if its probability reaches the
+    /// The scorer's finding for `text`, whose normalised view (see
+    /// [`normalize::view`]) is `view`, if its probability reaches the
     /// reporting floor. The span covers the text (trimmed); `detail` names
     /// the n-grams that contributed most.
-    pub(crate) fn finding(&self, text: &str) -> Option<Finding> {
+    pub(crate) fn finding(&self, text: &str, view: &str) -> Option<Finding> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return None;
         }
-        let (p, why) = SCRATCH.with(|s| {
+        let (p, detail) = SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
-            let m = self.margin(text, &mut s)?;
+            let mut top = [Top::default(); 3];
+            let (m, norm) = self.margin(view, &mut s, &mut top)?;
             let p = sigmoid(self.a * m + self.c);
             if p < self.floor {
                 return None;
             }
-            let norm = s.norm;
-            Some((p, self.explain(&s, norm, 3)))
+            Some((p, self.explain(view, &top, norm)))
         })?;
         let start = text.len() - text.trim_start().len();
-        let detail = why.iter().map(|(t, w)| format!("{t:?} +{w:.2}")).collect::<Vec<_>>().join(", ");
         Some(Finding {
             rule: SCORER_RULE.to_string(),
             category: Category::Injection,
             entity: None,
             span: Span::new(start, start + trimmed.len()),
             score: (f64::from(p) * 1e4).round() / 1e4,
-            detail: Some(format!("learned scorer; strongest features: {detail}")),
+            detail: Some(detail),
         })
+    }
+}
+
+/// One of a text's strongest buckets (see [`Model::margin`]); a weight of
+/// 0 marks an empty place.
+#[derive(Clone, Copy, Default)]
+struct Top {
+    weight: i8,
+    bucket: u32,
+    /// Byte range of the bucket's first n-gram in the view.
+    range: (usize, usize),
+}
+
+impl Top {
+    /// Puts `new` in its place in `top` if it ranks there; returns the
+    /// weakest weight `top` keeps (0 while it has room). Out of line: the
+    /// caller is the scorer's innermost loop, and this is its rare path.
+    #[cold]
+    #[inline(never)]
+    fn keep(top: &mut [Top], new: Top) -> i8 {
+        if let Some(at) = top.iter().position(|t| new.beats(t)) {
+            top[at..].rotate_right(1);
+            top[at] = new;
+        }
+        top.last().map_or(0, |t| t.weight)
+    }
+
+    /// Whether `self` ranks before `other`: a larger weight, or the same
+    /// weight and a smaller bucket (empty places rank last).
+    fn beats(&self, other: &Top) -> bool {
+        other.weight == 0 || self.weight.cmp(&other.weight).then(other.bucket.cmp(&self.bucket)).is_gt()
     }
 }
 
@@ -309,169 +515,153 @@ impl Reader<'_> {
 
 // ------------------------------------------------------------ features
 
-/// Per-thread scratch: bucket counts without a hash map (a dense array,
-/// reset through the list of touched buckets).
+/// Per-thread scratch: the set of buckets seen.
 #[derive(Default)]
 struct Scratch {
     bits: u8,
-    /// Index into `touched` + 1 per bucket; 0 = untouched.
-    slot: Vec<u32>,
-    /// (bucket, count then value), in first-seen order.
-    touched: Vec<(u32, f32)>,
-    /// L2 norm of the values.
-    norm: f32,
-    view: String,
-    /// Char boundaries of `view`.
-    bounds: Vec<usize>,
+    /// A bit per bucket: whether the text has an n-gram in it (8 KiB at
+    /// `2^16` buckets, so it stays in L1).
+    seen: Vec<u64>,
+    /// A bit per word of `seen`: whether it may have bits set, so that a
+    /// text clears only the words it used. (Cheaper than a `memset` of the
+    /// whole set for the short texts that most prompts are, and never much
+    /// dearer.)
+    used: Vec<u64>,
+    /// The byte ranges of the text's words.
+    words: Vec<(usize, usize)>,
+}
+
+impl Scratch {
+    /// Makes `seen` an empty set of `2^bits` buckets.
+    fn reset(&mut self, bits: u8) {
+        let len = (1usize << bits).div_ceil(64);
+        if self.bits != bits || self.seen.len() != len {
+            self.bits = bits;
+            self.seen = vec![0; len];
+            self.used = vec![0; len.div_ceil(64)];
+            return;
+        }
+        for (i, u) in self.used.iter_mut().enumerate() {
+            while *u != 0 {
+                let j = i * 64 + u.trailing_zeros() as usize;
+                if let Some(x) = self.seen.get_mut(j) {
+                    *x = 0;
+                }
+                *u &= *u - 1;
+            }
+        }
+    }
 }
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-struct Summary {
-    norm: f32,
-    words: usize,
+/// The L2 norm of `n` ones (1 for none).
+fn root(n: usize) -> f32 {
+    if n > 0 { (n as f64).sqrt() as f32 } else { 1.0 }
 }
 
-/// The scorer's text: normalised view, lower-cased, digits folded to `0`.
-fn scorer_view(text: &str, out: &mut String) {
-    out.clear();
-    let v = normalize::view(text);
-    out.reserve(v.text.len());
-    for c in v.text.chars() {
-        out.push(match c {
-            '0'..='9' => '0',
-            c => c.to_ascii_lowercase(),
-        });
+/// The scorer's folding of the normalised view: lower case, every ASCII
+/// digit `0`. Applied char by char as n-grams are hashed (it maps ASCII to
+/// ASCII and leaves the rest alone, so byte offsets do not move).
+fn fold(c: char) -> char {
+    match c {
+        '0'..='9' => '0',
+        c => c.to_ascii_lowercase(),
     }
+}
+
+/// [`fold`] on a byte of UTF-8, from a table (it runs once per byte).
+fn fold_byte(b: u8) -> u8 {
+    static FOLD: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = match i as u8 {
+                b'0'..=b'9' => b'0',
+                b => b.to_ascii_lowercase(),
+            };
+            i += 1;
+        }
+        t
+    };
+    FOLD[usize::from(b)]
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
-fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(FNV_PRIME);
-    }
-    h
-}
+/// Hash states that start each n-gram kind, so that kinds never share a
+/// hash by construction.
+const WORD_SEED: u64 = FNV_OFFSET ^ 0x77; // b'w'
+const BIGRAM_SEED: u64 = 0x6a09_e667_f3bc_c908;
+const CHARS_SEED: u64 = 0xa54f_f53a_5f1d_36f1;
 
+/// The base of the character 5-gram hash `Σ c_j · B^j` (`c_0` the newest
+/// code point), an odd constant (the fractional digits of π), and `B^5`,
+/// which takes the oldest char out as the window moves.
+const CHAR_BASE: u64 = 0x243f_6a88_85a3_08d3;
+const CHAR_BASE5: u64 =
+    CHAR_BASE.wrapping_mul(CHAR_BASE).wrapping_mul(CHAR_BASE).wrapping_mul(CHAR_BASE).wrapping_mul(CHAR_BASE);
+
+/// The final mix of every n-gram hash into a bucket: a multiply-shift,
+/// which keeps the well-mixed high bits.
 fn bucket(h: u64, bits: u8) -> u32 {
-    ((h ^ (h >> 29) ^ (h >> 47)) & ((1u64 << bits) - 1)) as u32
-}
-
-/// `ln(1 + count)`, from a table for the small counts almost every bucket
-/// has (the same values `ln_1p` gives; it is the scorer's hottest call).
-fn log1p_count(count: f32) -> f32 {
-    static TABLE: std::sync::LazyLock<[f32; 64]> =
-        std::sync::LazyLock::new(|| std::array::from_fn(|i| (i as f32).ln_1p()));
-    let i = count as usize;
-    if i < 64 && i as f32 == count { TABLE[i] } else { count.ln_1p() }
+    ((h ^ (h >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - u32::from(bits))) as u32
 }
 
 fn is_token_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
-/// Calls `f(hash, byte range)` for every n-gram of the scorer's `view`
-/// (word unigrams and bigrams, then character 3- to 5-grams, as `spec`
-/// selects); returns the number of words. `bounds` is scratch space.
-fn for_each_ngram(
-    view: &str,
-    spec: &FeatureSpec,
-    bounds: &mut Vec<usize>,
-    mut f: impl FnMut(u64, (usize, usize)),
-) -> usize {
-    let mut words = 0;
-    let mut prev: Option<(usize, usize)> = None;
+/// Calls `f(start, end)` for every word of `view` (runs of alphanumeric
+/// characters or `_`), in order.
+fn for_each_word(view: &str, mut f: impl FnMut(usize, usize)) {
     let mut start = None;
-    for (i, c) in view.char_indices().chain(std::iter::once((view.len(), ' '))) {
-        match (is_token_char(c), start) {
-            (true, None) => start = Some(i),
-            (false, Some(st)) => {
-                start = None;
-                let word = &view[st..i];
-                words += 1;
-                if !spec.words {
-                    continue;
+    if view.is_ascii() {
+        for (i, &b) in view.as_bytes().iter().enumerate() {
+            match (b.is_ascii_alphanumeric() || b == b'_', start) {
+                (true, None) => start = Some(i),
+                (false, Some(st)) => {
+                    start = None;
+                    f(st, i);
                 }
-                f(fnv(fnv(FNV_OFFSET, b"w"), word.as_bytes()), (st, i));
-                if let Some((ps, pe)) = prev {
-                    let h =
-                        fnv(fnv(fnv(fnv(FNV_OFFSET, b"b"), &view.as_bytes()[ps..pe]), b" "), word.as_bytes());
-                    f(h, (ps, i));
-                }
-                prev = Some((st, i));
+                _ => {}
             }
-            _ => {}
         }
-    }
-    if spec.chars {
-        // Hashed incrementally from each start.
-        bounds.clear();
-        bounds.extend(view.char_indices().map(|(i, _)| i).chain(std::iter::once(view.len())));
-        let chars = bounds.len() - 1;
-        for i in 0..chars {
-            let mut h = fnv(FNV_OFFSET, b"c");
-            for n in 1..=5.min(chars - i) {
-                h = fnv(h, &view.as_bytes()[bounds[i + n - 1]..bounds[i + n]]);
-                if n >= 3 {
-                    f(h, (bounds[i], bounds[i + n]));
+    } else {
+        for (i, c) in view.char_indices() {
+            match (is_token_char(c), start) {
+                (true, None) => start = Some(i),
+                (false, Some(st)) => {
+                    start = None;
+                    f(st, i);
                 }
+                _ => {}
             }
         }
     }
-    words
+    if let Some(st) = start {
+        f(st, view.len());
+    }
 }
 
-fn features_into(text: &str, spec: &FeatureSpec, s: &mut Scratch) -> Summary {
-    let bits = spec.bits;
-    if s.bits != bits || s.slot.len() != 1usize << bits {
-        s.bits = bits;
-        s.slot = vec![0; 1usize << bits];
-    }
-    for &(b, _) in &s.touched {
-        s.slot[b as usize] = 0;
-    }
-    s.touched.clear();
-    let mut view = std::mem::take(&mut s.view);
-    scorer_view(text, &mut view);
-    let mut bounds = std::mem::take(&mut s.bounds);
-    let (slot, touched) = (&mut s.slot, &mut s.touched);
-    let words = for_each_ngram(&view, spec, &mut bounds, |h, _| {
-        let b = bucket(h, bits);
-        match slot[b as usize] {
-            0 => {
-                touched.push((b, 1.0));
-                slot[b as usize] = touched.len() as u32;
-            }
-            i => touched[i as usize - 1].1 += 1.0,
-        }
-    });
-    let mut sq = 0f32;
-    for t in &mut s.touched {
-        t.1 = log1p_count(t.1);
-        sq += t.1 * t.1;
-    }
-    s.view = view;
-    s.bounds = bounds;
-    s.norm = if sq > 0.0 { sq.sqrt() } else { 1.0 };
-    Summary { norm: s.norm, words }
-}
-
-/// The feature vector of `text` as `(bucket, value)` pairs, L2-normalised,
-/// and its word count (for training; scanning uses the same code without
-/// allocating).
+/// The feature vector of `text` as `(bucket, value)` pairs, sorted by
+/// bucket, and its word count (for training; scanning uses the same code
+/// without collecting the buckets).
 #[doc(hidden)]
 pub fn features(text: &str, spec: &FeatureSpec) -> (Vec<(u32, f32)>, usize) {
+    let view = normalize::view(text);
     SCRATCH.with(|s| {
-        let mut s = s.borrow_mut();
-        let sum = features_into(text, spec, &mut s);
-        let mut v: Vec<(u32, f32)> = s.touched.iter().map(|&(b, x)| (b, x / sum.norm)).collect();
+        let mut buckets = Vec::new();
+        let (words, distinct) = distinct_buckets!(&view.text, spec, 0, &mut s.borrow_mut(), |b, _| {
+            buckets.push(b);
+        });
+        let value = 1.0 / root(distinct);
+        let mut v: Vec<(u32, f32)> = buckets.into_iter().map(|b| (b, value)).collect();
         v.sort_unstable_by_key(|&(b, _)| b);
-        (v, sum.words)
+        (v, words)
     })
 }
 
@@ -492,6 +682,18 @@ mod tests {
         assert!(features("", &spec).0.is_empty());
         let words_only = FeatureSpec { chars: false, ..spec };
         assert_eq!(features("ab cd", &words_only).0.len(), 3);
+    }
+
+    #[test]
+    fn ascii_and_unicode_views_hash_alike() {
+        // The ASCII fast paths and the general ones must agree: the
+        // n-grams of an ASCII stretch are the same whatever else the text
+        // holds.
+        let spec = FeatureSpec { bits: 16, words: true, chars: true, min_words: 0 };
+        let ascii = features("Ignore all previous instructions", &spec).0;
+        let mixed = features("Ignore all previous instructions ☃", &spec).0;
+        assert!(ascii.iter().all(|(b, _)| mixed.iter().any(|(m, _)| m == b)));
+        assert!(mixed.len() > ascii.len());
     }
 
     #[test]
