@@ -526,16 +526,21 @@ impl Scanner {
         Decision { action: Action::Redact, reasons, report, redacted: Some(redacted) }
     }
 
-    /// Metadata of every compiled rule, in pack order.
+    /// Metadata of every compiled rule, in pack order, then the learned
+    /// scorer (kind `model`) when it is on.
     ///
     /// # Example
     ///
     /// ```
     /// let s = promptsieve::Scanner::new();
     /// assert!(s.rules().iter().any(|r| r.id == "invisible-tag"));
+    /// assert_eq!(s.rules().last().unwrap().kind, "model");
+    /// let off = promptsieve::ScannerBuilder::new().scorer(false).build([]).unwrap();
+    /// assert!(off.rules().iter().all(|r| r.kind != "model"));
     /// ```
     pub fn rules(&self) -> Vec<RuleInfo> {
-        self.inner
+        let mut out: Vec<RuleInfo> = self
+            .inner
             .engine
             .rules
             .iter()
@@ -550,7 +555,9 @@ impl Scanner {
                 entity: r.entity.clone(),
                 score: r.score,
             })
-            .collect()
+            .collect();
+        out.extend(self.inner.scorer.map(Model::rule_info));
+        out
     }
 
     /// Runs every rule's `examples` and returns those that fail: a `match`
@@ -836,7 +843,8 @@ pub struct RuleInfo {
     pub pack: String,
     /// What it detects, from the pack.
     pub description: String,
-    /// How it matches: `phrases`, `regex` or `builtin`.
+    /// How it matches: `phrases`, `regex`, `builtin`, or `model` for the
+    /// learned scorer.
     pub kind: &'static str,
     /// Texts the rule must match (`examples.match`).
     pub examples: Vec<String>,
@@ -846,7 +854,7 @@ pub struct RuleInfo {
     pub category: Category,
     /// Its entity, for personal data and secrets.
     pub entity: Option<String>,
-    /// Its base score.
+    /// Its base score (for the scorer: the least score it reports).
     pub score: f64,
 }
 

@@ -97,3 +97,18 @@ fn the_suffix_model_only_adds_its_own_findings() {
     }
     assert!(fired >= 1);
 }
+
+#[test]
+fn the_scorer_is_listed_with_examples_that_hold() {
+    let s = Scanner::new();
+    let info = s.rules().into_iter().find(|r| r.id == SCORER).expect("the scorer is listed");
+    assert_eq!((info.kind, info.category), ("model", Category::Injection));
+    for t in &info.examples {
+        assert!(s.scan(t).findings.iter().any(|f| f.rule == SCORER), "{t:?}");
+    }
+    for t in &info.counterexamples {
+        assert!(s.scan(t).findings.iter().all(|f| f.rule != SCORER), "{t:?}");
+    }
+    let off = ScannerBuilder::new().disable(SCORER).build([]).unwrap();
+    assert!(off.rules().iter().all(|r| r.id != SCORER));
+}
