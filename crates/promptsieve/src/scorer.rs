@@ -43,6 +43,7 @@ use std::cell::RefCell;
 
 use crate::finding::{Category, Finding, Span};
 use crate::normalize;
+use crate::util::reader::Reader;
 
 /// Runs `$new` with `$b` bound to a bucket of the features of the
 /// normalised view `$view` and `$range` to the byte range of an n-gram in
@@ -246,7 +247,7 @@ impl Model {
     /// floor (f32 LE), the count of non-zero weights (u32 LE), then per
     /// weight the gap to the previous bucket (LEB128) and the int8 weight.
     pub fn from_bytes(data: &[u8]) -> Result<Model, String> {
-        let mut r = Reader { data, at: 0 };
+        let mut r = Reader::new(data);
         match r.take(8)? {
             m if m == MAGIC => {}
             b"PSSCORE1" => {
@@ -504,39 +505,6 @@ pub(crate) fn default_model() -> &'static Model {
 
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
-}
-
-struct Reader<'a> {
-    data: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.data.len()).ok_or("truncated scorer file")?;
-        let s = &self.data[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-    fn f32(&mut self) -> Result<f32, String> {
-        let b = self.take(4)?;
-        Ok(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    fn u32(&mut self) -> Result<u32, String> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    fn leb128(&mut self) -> Result<usize, String> {
-        let mut v = 0usize;
-        for shift in (0..35).step_by(7) {
-            let b = self.take(1)?[0];
-            v |= usize::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err("bad varint".into())
-    }
 }
 
 // ------------------------------------------------------------ features

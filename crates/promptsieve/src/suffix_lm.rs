@@ -39,6 +39,7 @@ use std::collections::HashMap;
 
 use crate::detect::suffix::{Verdict, mask};
 use crate::engine::Hit;
+use crate::util::reader::Reader;
 
 /// The rule id of the detector's finding.
 pub const SUFFIX_LM_RULE: &str = "adversarial-suffix-lm";
@@ -186,30 +187,6 @@ fn slot(key: u64, bits: u8) -> (usize, u8) {
     (s, fp)
 }
 
-struct Reader<'a> {
-    data: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.data.len()).ok_or("file truncated")?;
-        let s = &self.data[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-
-    fn f32(&mut self) -> Result<f32, String> {
-        let b = self.take(4)?;
-        Ok(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    fn u32(&mut self) -> Result<u32, String> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-}
-
 impl Lm {
     /// Parses a model file, copying its tables.
     ///
@@ -236,7 +213,7 @@ impl Lm {
 
     #[allow(clippy::type_complexity)]
     fn parse(data: &[u8]) -> Result<(LmParams, [u8; 256], Vec<(u8, usize, usize)>), String> {
-        let mut r = Reader { data, at: 0 };
+        let mut r = Reader::new(data);
         if r.take(8)? != MAGIC {
             return Err("not a promptsieve suffix-LM file (bad magic)".into());
         }

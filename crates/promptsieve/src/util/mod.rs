@@ -1,6 +1,7 @@
 //! Crate-private helpers.
 
 pub(crate) mod hidden;
+pub(crate) mod reader;
 
 /// The nearest char boundary of `s` at or before `i` (clamped to the end).
 pub(crate) fn floor_boundary(s: &str, i: usize) -> usize {
