@@ -15,8 +15,8 @@
 //! soup that is made of ordinary-looking words has little structural
 //! evidence but is improbable, and improbable text without soup structure
 //! (acronyms, product codes) is not considered at all. Nor is a run on an
-//! indented line: that is code or a listing, which a model of prose cannot
-//! judge.
+//! indented line or in or after a code fence: that is code or a
+//! listing, which a model of prose cannot judge.
 //!
 //! Text is read as a stream of symbols: ASCII kept with its case, digits
 //! folded to `0`, whitespace runs collapsed to one space, each non-ASCII
@@ -402,6 +402,12 @@ impl Lm {
         // of ordinary prose cannot judge; an appended suffix is not indented.
         let line = text[..start].rfind('\n').map_or(0, |i| i + 1);
         if text[line..].bytes().take_while(|&b| b == b' ' || b == b'\t').count() >= 2 {
+            return None;
+        }
+        // Nor is one in or after a code fence: the prompt carries code, and
+        // a fence inside a JSON-escaped string (line breaks a literal `\n`)
+        // or one never closed escapes the masks.
+        if text[..end].contains("```") {
             return None;
         }
         let masked = mask(text);
