@@ -101,12 +101,16 @@ macro_rules! distinct_buckets {
             let mut h = 0u64;
             if view.is_ascii() {
                 // One byte per char: n-gram ranges are arithmetic.
+                // The last six folded bytes, newest lowest: the one five
+                // back is the one that falls out.
+                let mut win = 0u64;
                 for (k, &byte) in bytes.iter().enumerate() {
-                    let gone = if k >= 5 { bytes.get(k - 5).map_or(0, |&b| fold_byte(b)) } else { 0 };
+                    win = win << 8 | u64::from(fold_byte(byte));
+                    let gone = (win >> 40) & 0xff;
                     h = h
                         .wrapping_mul(CHAR_BASE)
-                        .wrapping_add(u64::from(fold_byte(byte)))
-                        .wrapping_sub(u64::from(gone).wrapping_mul(CHAR_BASE5));
+                        .wrapping_add(win & 0xff)
+                        .wrapping_sub(gone.wrapping_mul(CHAR_BASE5));
                     if k >= 4 {
                         let end = k + 1;
                         new_bucket!(
