@@ -78,6 +78,7 @@ pub(crate) fn cross_validate(
     folds: usize,
     a: &LmArgs,
 ) -> LmCv {
+    // These models only measure; `τ` is chosen from what they measure.
     let params = a.params(f32::INFINITY);
     let mut counts: Vec<Counts> = (0..folds).map(|_| Counts::default()).collect();
     for i in (0..texts.len()).filter(|&i| benign[i]) {

@@ -267,12 +267,6 @@ impl Lm {
         self.params
     }
 
-    /// The same model with another flag threshold.
-    pub fn with_tau(mut self, tau: f32) -> Lm {
-        self.params.tau = tau;
-        self
-    }
-
     /// Trains a model on ordinary (benign) texts; `params.tau` is stored
     /// as given.
     pub fn train<'a>(texts: impl IntoIterator<Item = &'a str>, params: LmParams) -> Lm {
@@ -362,11 +356,19 @@ impl Lm {
     /// assert!(lm.bits_per_symbol("the cat sat") < lm.bits_per_symbol("xq}zv!k{w"));
     /// ```
     pub fn bits_per_symbol(&self, text: &str) -> f64 {
+        self.mean_bits(text, 0)
+    }
+
+    /// Mean surprisal of the symbols of `text` from byte `from` on; the
+    /// symbols before only set their contexts.
+    fn mean_bits(&self, text: &str, from: usize) -> f64 {
         let (mut sum, mut n, mut hist) = (0u64, 0u64, u64::from_le_bytes([b' '; 8]));
-        for (_, _, s) in symbols(text) {
-            sum += u64::from(self.surprisal(hist, s));
-            n += 1;
-            hist = hist << 8 | u64::from(s);
+        for (s, _, sym) in symbols(text) {
+            if s >= from {
+                sum += u64::from(self.surprisal(hist, sym));
+                n += 1;
+            }
+            hist = hist << 8 | u64::from(sym);
         }
         if n == 0 { 0.0 } else { sum as f64 / n as f64 / f64::from(UNIT) }
     }
@@ -410,23 +412,8 @@ impl Lm {
         if text[..end].contains("```") {
             return None;
         }
-        let masked = mask(text);
-        let (mut sum, mut n, mut hist) = (0u64, 0u64, u64::from_le_bytes([b' '; 8]));
-        // The symbols before the run only set its first contexts.
-        for (s, _, sym) in symbols(&masked[..end]) {
-            if s >= start {
-                sum += u64::from(self.surprisal(hist, sym));
-                n += 1;
-            }
-            hist = hist << 8 | u64::from(sym);
-        }
-        let bits = if n == 0 { 0.0 } else { (sum as f64 / n as f64 / f64::from(UNIT)) as f32 };
+        let bits = self.mean_bits(&mask(text)[..end], start) as f32;
         Some(Run { start, end, soup: v.score as f32, bits })
-    }
-
-    /// The run of `text`, if the model flags it (mean surprisal at least `τ`).
-    pub fn flag(&self, text: &str) -> Option<Run> {
-        self.analyse(text).filter(|r| r.bits >= self.params.tau)
     }
 }
 
