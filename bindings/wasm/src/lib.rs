@@ -13,6 +13,10 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
+/** What a scanned text is: user input (the default), a developer-written
+ * system prompt, a retrieved document or a tool result. */
+export type Source = "user" | "system" | "document" | "tool";
+
 /** Options for `new Scanner(options)`. */
 export interface ScannerOptions {
   /** Extra rule packs, as TOML source strings. */
@@ -112,6 +116,11 @@ fn into_js_error(err: &ps::BuildError) -> JsValue {
         err.rule().map(str::to_owned),
         err.reason(),
     )
+}
+
+/// The `source` argument; a missing one is user input.
+fn parse_source(source: Option<String>) -> Result<ps::Source, JsValue> {
+    source.as_deref().map_or(Ok(ps::Source::User), |s| s.parse().map_err(options_error))
 }
 
 fn options_error(msg: impl std::fmt::Display) -> JsValue {
@@ -315,10 +324,16 @@ impl Scanner {
     }
 
     /// Scans `text`: `{ risk, flagged, findings }` with UTF-16 spans.
+    /// `source` says what the text is (`"user"`, the default; `"system"`,
+    /// `"document"` or `"tool"`); attack rules weigh their scores by it.
     #[wasm_bindgen(unchecked_return_type = "Report")]
-    pub fn scan(&self, text: &str) -> JsValue {
-        let r = self.inner.scan(text);
-        to_js(&report(&r, text))
+    pub fn scan(
+        &self,
+        text: &str,
+        #[wasm_bindgen(unchecked_param_type = "Source")] source: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let r = self.inner.scan_as(text, parse_source(source)?);
+        Ok(to_js(&report(&r, text)))
     }
 
     /// Removes hidden and control characters.
@@ -328,7 +343,11 @@ impl Scanner {
 
     /// Applies the policy: `{ action, reasons, report, redacted }`.
     #[wasm_bindgen(unchecked_return_type = "Decision")]
-    pub fn check(&self, text: &str) -> JsValue {
+    pub fn check(
+        &self,
+        text: &str,
+        #[wasm_bindgen(unchecked_param_type = "Source")] source: Option<String>,
+    ) -> Result<JsValue, JsValue> {
         #[derive(Serialize)]
         struct JsDecision<'a> {
             action: ps::Action,
@@ -336,13 +355,13 @@ impl Scanner {
             report: JsReport<'a>,
             redacted: Option<&'a str>,
         }
-        let d = self.inner.check(text);
-        to_js(&JsDecision {
+        let d = self.inner.check_as(text, parse_source(source)?);
+        Ok(to_js(&JsDecision {
             action: d.action,
             reasons: &d.reasons,
             report: report(&d.report, text),
             redacted: d.redacted.as_ref().map(|r| r.text.as_str()),
-        })
+        }))
     }
 
     /// Replaces personal data and secrets. Returns a `Redacted` with `text`,

@@ -110,7 +110,8 @@ pub(crate) fn run(a: EvalArgs) -> Result<u8, String> {
     let mut fps = Vec::new();
     let bytes: usize = rows.iter().map(|r| r.0.len()).sum();
     let started = Instant::now();
-    let reports: Vec<_> = rows.iter().map(|r| scanner.scan(&r.0)).collect();
+    let as_source = a.rules.source();
+    let reports: Vec<_> = rows.iter().map(|r| scanner.scan_as(&r.0, as_source)).collect();
     let secs = started.elapsed().as_secs_f64();
 
     for ((text, injection, source, category), report) in rows.iter().zip(&reports) {

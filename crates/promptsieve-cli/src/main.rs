@@ -73,9 +73,20 @@ pub(crate) struct RuleArgs {
     /// Turn the learned injection scorer off (rules only).
     #[arg(long)]
     pub(crate) no_scorer: bool,
+    /// What the text is: user input, a developer-written system prompt, a
+    /// retrieved document or a tool result (attack rules weigh their scores
+    /// by it).
+    #[arg(long, value_name = "SOURCE", default_value = "user",
+          value_parser = ["user", "system", "document", "tool"])]
+    pub(crate) source: String,
 }
 
 impl RuleArgs {
+    /// The `--source` (the parser admits only the four names).
+    pub(crate) fn source(&self) -> promptsieve::Source {
+        self.source.parse().unwrap_or_default()
+    }
+
     pub(crate) fn scanner(&self) -> Result<Scanner, BuildError> {
         let packs = self.rules.iter().map(RulePack::from_file).collect::<Result<Vec<_>, _>>()?;
         let mut b = ScannerBuilder::new();
@@ -249,10 +260,10 @@ fn scan(a: ScanArgs) -> Result<u8, String> {
         a.format
     };
     if format == Format::Jsonl {
-        return scan_jsonl(&scanner, &a.input);
+        return scan_jsonl(&scanner, &a.input, a.rules.source());
     }
     let (name, text) = read_input(&a.input)?;
-    let report = scanner.scan(&text);
+    let report = scanner.scan_as(&text, a.rules.source());
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let res = match format {
@@ -280,7 +291,7 @@ fn scan(a: ScanArgs) -> Result<u8, String> {
 /// Streams JSON lines: one report out per line in, in order. A line that is
 /// not a JSON object with a string "text" gets an `{"error": …}` line so the
 /// output stays aligned with the input, and the exit status becomes 2.
-fn scan_jsonl(scanner: &Scanner, input: &InputArgs) -> Result<u8, String> {
+fn scan_jsonl(scanner: &Scanner, input: &InputArgs, source: promptsieve::Source) -> Result<u8, String> {
     let reader: Box<dyn BufRead> = match input.file.as_deref() {
         None => Box::new(io::stdin().lock()),
         Some(p) if p == Path::new("-") => Box::new(io::stdin().lock()),
@@ -307,7 +318,7 @@ fn scan_jsonl(scanner: &Scanner, input: &InputArgs) -> Result<u8, String> {
             });
         match text {
             Ok(text) => {
-                let report = scanner.scan(&text);
+                let report = scanner.scan_as(&text, source);
                 code = code.max(exit_code(&report));
                 writeln!(out, "{}", output::report_json(&report, &text)).map_err(|e| e.to_string())?;
             }
@@ -401,7 +412,7 @@ fn check(a: CheckPolicyArgs) -> Result<u8, String> {
         .map_err(|e| e.to_string())?;
     let scanner = b.build(packs).map_err(|e| e.to_string())?;
     let (_, text) = read_input(&a.input)?;
-    let d = scanner.check(&text);
+    let d = scanner.check_as(&text, a.rules.source());
     let reasons: Vec<serde_json::Value> = d
         .reasons
         .iter()

@@ -53,6 +53,14 @@ pub(crate) struct Rule {
     pub(crate) exclude: Vec<String>,
     pub(crate) examples_match: Vec<String>,
     pub(crate) examples_no_match: Vec<String>,
+    /// Grammar slots whose phrases, inside a match, veto it (`unless`).
+    pub(crate) unless: Vec<u16>,
+    /// Score weight per [`Source`](crate::Source) (attack rules).
+    pub(crate) weights: [f64; 4],
+    /// Score weight in third-person discussion or quotation.
+    pub(crate) discussion: f64,
+    /// Score weight in reported or negated speech.
+    pub(crate) reported: f64,
 }
 
 /// The closed set of built-in detectors a pack can enable.
@@ -305,6 +313,8 @@ pub(crate) struct Engine {
     normalized: RegexGroup,
     raw: RegexGroup,
     builtins: Vec<(Builtin, u32)>,
+    /// The grammar rules and their slot automaton.
+    pub(crate) grammar: Option<detect::grammar::Grammar>,
     /// The name dictionaries, built when a pack enables `person-names`.
     names: Option<detect::names::Names>,
 }
@@ -338,6 +348,7 @@ impl Engine {
         let mut gate_pats: Vec<String> = Vec::new();
         let mut gate_target: Vec<usize> = Vec::new();
         let mut ungated_phrase_regex: Vec<usize> = Vec::new();
+        let mut grammar = detect::grammar::GrammarBuilder::default();
 
         for pack in packs {
             for def in &pack.rules {
@@ -479,6 +490,11 @@ impl Engine {
                         gated,
                         attack: category.is_attack(),
                     });
+                } else if let Some(seqs) = &def.grammar {
+                    let (window, sentences) = (def.window.unwrap_or(4), def.sentences.unwrap_or(0));
+                    grammar
+                        .add(idx, seqs, window, sentences, detect::grammar::default_languages())
+                        .map_err(err)?;
                 } else if let Some(name) = &def.builtin {
                     let b = Builtin::parse(name).ok_or_else(|| {
                         let known: Vec<&str> = Builtin::ALL.iter().map(|(n, _)| *n).collect();
@@ -500,6 +516,8 @@ impl Engine {
                         "phrases"
                     } else if def.regex.is_some() {
                         "regex"
+                    } else if def.grammar.is_some() {
+                        "grammar"
                     } else {
                         "builtin"
                     },
@@ -514,6 +532,15 @@ impl Engine {
                     exclude: def.exclude.iter().flatten().map(|a| normalize::normalize_phrase(a)).collect(),
                     examples_match: def.examples.matches.clone(),
                     examples_no_match: def.examples.no_match.clone(),
+                    unless: grammar
+                        .veto_slots(
+                            def.unless.as_deref().unwrap_or_default(),
+                            detect::grammar::default_languages(),
+                        )
+                        .map_err(err)?,
+                    weights: def.weights.unwrap_or_default().resolve().0,
+                    discussion: def.weights.unwrap_or_default().resolve().1,
+                    reported: def.weights.unwrap_or_default().resolve().2,
                 });
             }
         }
@@ -563,7 +590,9 @@ impl Engine {
         view_pats.extend(keyword_pats);
         let mut compact_all = gate_pats;
         compact_all.extend(compact_pats);
+        let grammar = grammar.build(detect::grammar::default_languages()).map_err(BuildError::config)?;
         Ok(Engine {
+            grammar,
             compact_ac: ac(&compact_all, MatchKind::Standard)?,
             gate_target,
             ungated_phrase_regex,
@@ -629,6 +658,9 @@ impl Engine {
                 }
                 out.push(Hit { rule: info.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
             }
+        }
+        if let Some(g) = &self.grammar {
+            g.find(v, &lower, out, |r| self.wanted(r, attack_only));
         }
         let [enabled_norm, enabled_raw] = enabled;
         let pass = self.phrase_regex_on(v, &lower, out, attack_only, letter_split);
@@ -907,6 +939,9 @@ impl Engine {
         if !r.allow.is_empty() && r.allow.contains(&matched.trim().to_ascii_lowercase()) {
             return false;
         }
+        if !r.unless.is_empty() && self.grammar.as_ref().is_some_and(|g| g.vetoes(matched, &r.unless)) {
+            return false;
+        }
         *score = r.score;
         if r.validate == Some(Validator::Phone) {
             use detect::phone::{Verdict, has_context, validate};
@@ -1006,11 +1041,20 @@ fn validate_def(def: &RuleDef) -> Result<(), String> {
     if def.description.trim().is_empty() {
         return Err("description is empty".into());
     }
-    let kinds = [def.phrases.is_some(), def.regex.is_some(), def.builtin.is_some()];
+    let kinds = [def.phrases.is_some(), def.regex.is_some(), def.builtin.is_some(), def.grammar.is_some()];
     match kinds.iter().filter(|&&k| k).count() {
-        0 => return Err("needs one of `phrases`, `regex` or `builtin`".into()),
+        0 => return Err("needs one of `phrases`, `regex`, `grammar` or `builtin`".into()),
         1 => {}
-        _ => return Err("give only one of `phrases`, `regex` or `builtin`".into()),
+        _ => return Err("give only one of `phrases`, `regex`, `grammar` or `builtin`".into()),
+    }
+    if def.grammar.is_none() && (def.window.is_some() || def.sentences.is_some()) {
+        return Err("`window` and `sentences` apply to grammar rules only".into());
+    }
+    if def.sentences.is_some_and(|n| n > 4) {
+        return Err("`sentences` is at most 4".into());
+    }
+    if def.window.is_some_and(|w| w > 32) {
+        return Err("`window` is at most 32 words".into());
     }
     if let Some(p) = &def.phrases
         && (p.is_empty() || p.iter().all(|s| s.trim().is_empty()))
@@ -1022,6 +1066,9 @@ fn validate_def(def: &RuleDef) -> Result<(), String> {
     }
     if def.phrases.is_none() && (def.word_boundary.is_some() || def.split.is_some()) {
         return Err("`word_boundary` and `split` apply to phrase rules only".into());
+    }
+    if let Some(w) = &def.weights {
+        w.check()?;
     }
     if let Some(b) = def.context_boost
         && !(-1.0..=1.0).contains(&b)

@@ -110,6 +110,7 @@ mod scanner;
 pub mod scorer;
 #[doc(hidden)]
 pub mod suffix_lm;
+mod text;
 
 /// Pattern rewrites the benchmarks' reference `RegexSet` shares with the
 /// engine, so that the reference sees the same regexes. Not a stable API.
@@ -121,7 +122,7 @@ pub mod internals {
 mod util;
 
 pub use error::BuildError;
-pub use finding::{Category, Finding, Severity, Span};
+pub use finding::{Category, Finding, Severity, Source, Span};
 pub use output::{Audit, OutputContext};
 pub use pack::RulePack;
 pub use redact::{RedactOptions, Redacted, Replacement, Strategy, Vault};

@@ -129,61 +129,7 @@ fn is_plain(text: &str) -> bool {
     true
 }
 
-/// Folds a lower-case confusable onto the Latin letter it imitates.
-///
-/// The table is deliberately small: the Cyrillic, Greek and Latin-extension
-/// letters that render identically (or nearly) to a Latin letter in common
-/// fonts. Fullwidth and mathematical alphanumerics are handled by NFKD.
-pub(crate) fn fold_confusable(c: char) -> char {
-    match c {
-        // Cyrillic
-        'а' => 'a',
-        'в' => 'b',
-        'е' | 'ё' | 'є' => 'e',
-        'һ' => 'h',
-        'і' | 'ї' | 'ӏ' => 'i',
-        'ј' => 'j',
-        'к' => 'k',
-        'м' => 'm',
-        'н' => 'h',
-        'о' => 'o',
-        'р' => 'p',
-        'с' => 'c',
-        'т' => 't',
-        'у' => 'y',
-        'х' => 'x',
-        'ѕ' => 's',
-        'ԁ' => 'd',
-        'ԛ' => 'q',
-        'ԝ' => 'w',
-        'ɡ' => 'g',
-        // Greek
-        'α' => 'a',
-        'β' => 'b',
-        'ε' => 'e',
-        'η' => 'n',
-        'ι' => 'i',
-        'κ' => 'k',
-        'ν' => 'v',
-        'ο' => 'o',
-        'ρ' => 'p',
-        'τ' => 't',
-        'υ' => 'u',
-        'χ' => 'x',
-        'ω' => 'w',
-        // Latin extensions and IPA that pass for ASCII letters
-        'ı' => 'i',
-        'ȷ' => 'j',
-        'ɑ' => 'a',
-        'ɩ' => 'i',
-        'ʏ' => 'y',
-        'ɴ' => 'n',
-        'ʀ' => 'r',
-        'ꞵ' => 'b',
-        'ℓ' => 'l',
-        _ => c,
-    }
-}
+pub(crate) use crate::text::fold_confusable;
 
 /// Appends the view form of one visible, non-space character.
 #[inline]

@@ -217,9 +217,14 @@ pub(crate) fn scan(
         let Some(text) = texty(&decoded) else { return false };
         let mut inner = Vec::new();
         engine.scan(text, depth + 1, &mut inner);
+        // Hidden characters inside a decoded payload say it is binary (a DER
+        // certificate, an image), not that it hides an attack.
         let best = inner
             .iter()
-            .filter(|h| engine.rules[h.rule as usize].category.is_attack())
+            .filter(|h| {
+                let c = engine.rules[h.rule as usize].category;
+                c.is_attack() && c != crate::finding::Category::Invisible
+            })
             .max_by(|a, b| a.score.total_cmp(&b.score));
         let Some(best) = best else { return false };
         let (os, oe) = map.span(s, e);
@@ -267,7 +272,9 @@ pub(crate) fn scan_rot13(engine: &Engine, v: &str, map: &OffsetMap, rule: u32, h
     let r = rot13(v);
     for (matched, s, e) in engine.view_hits(&r) {
         let m = &engine.rules[matched as usize];
-        if !m.category.is_attack() {
+        // ROT13 leaves everything but ASCII letters alone: a match whose
+        // letters it did not change (Japanese text) is the plain text's.
+        if !m.category.is_attack() || r[s..e] == v[s..e] {
             continue;
         }
         let (os, oe) = map.span(s, e);

@@ -77,30 +77,212 @@ fn exempt(run: &[char], prev: Option<char>, next: Option<char>, at_start: bool) 
     }
 }
 
+/// What [`runs`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RunKind {
+    /// Hidden characters that are not ordinary text in their context.
+    Suspicious,
+    /// A terminal formatting sequence (ANSI colours, erase to end of line):
+    /// ordinary in logs and tool output, so not reported, but not text
+    /// either, so [`Scanner::sanitize`](crate::Scanner::sanitize) removes it.
+    Formatting,
+}
+
 /// Calls `f(run, start, end)` for every run of hidden characters in `text`
 /// that is not ordinary text in its context.
 pub(crate) fn suspicious_runs(text: &str, mut f: impl FnMut(&[char], usize, usize)) {
+    runs(text, |run, start, end, kind| {
+        if kind == RunKind::Suspicious {
+            f(run, start, end)
+        }
+    });
+}
+
+/// Calls `f(run, start, end, kind)` for every suspicious run of hidden
+/// characters and every terminal formatting sequence in `text`. An escape
+/// sequence is reported whole (`ESC [ 3 1 m`), so its span covers what a
+/// terminal would swallow.
+pub(crate) fn runs(text: &str, mut f: impl FnMut(&[char], usize, usize, RunKind)) {
+    let bidi = text.chars().any(|c| hidden_kind(c) == Some(HiddenKind::Bidi)).then(|| BidiContext::new(text));
     let mut run: Vec<char> = Vec::new();
     let mut run_start = 0;
     let mut prev: Option<char> = None;
+    let bytes = text.as_bytes();
     let mut iter = text.char_indices().peekable();
     while let Some((i, c)) = iter.next() {
         if hidden_kind(c).is_none() {
             prev = Some(c);
             continue;
         }
+        if c == '\u{1b}'
+            && run.is_empty()
+            && let Some((len, formatting)) = escape_sequence(&bytes[i..])
+        {
+            let kind = if formatting { RunKind::Formatting } else { RunKind::Suspicious };
+            f(&['\u{1b}'], i, i + len, kind);
+            while iter.peek().is_some_and(|&(j, _)| j < i + len) {
+                iter.next();
+            }
+            prev = text[..i + len].chars().next_back();
+            continue;
+        }
         if run.is_empty() {
             run_start = i;
         }
         run.push(c);
-        if iter.peek().is_some_and(|&(_, n)| hidden_kind(n).is_some()) {
+        if iter.peek().is_some_and(|&(_, n)| hidden_kind(n).is_some() && n != '\u{1b}') {
             continue;
         }
         let next = iter.peek().map(|&(_, n)| n);
-        if !exempt(&run, prev, next, run_start == 0) {
-            f(&run, run_start, i + c.len_utf8());
+        let end = i + c.len_utf8();
+        let ordinary = exempt(&run, prev, next, run_start == 0)
+            || bidi.as_ref().is_some_and(|b| b.ordinary(&run, run_start, end, prev, next));
+        if !ordinary {
+            f(&run, run_start, end, RunKind::Suspicious);
         }
         run.clear();
+    }
+}
+
+/// The length of the ANSI escape sequence at the start of `b` (which starts
+/// with ESC), and whether it only formats text: SGR colours and styles
+/// (`ESC[…m`) without the *conceal* attribute, or erase to end of line
+/// (`ESC[K`, `ESC[0K`). Cursor moves, screen erases, OSC strings and the
+/// conceal attribute can hide or overwrite text, so they stay suspicious.
+fn escape_sequence(b: &[u8]) -> Option<(usize, bool)> {
+    match b.get(1)? {
+        b'[' => {
+            let mut j = 2;
+            while j < b.len() && (0x30..=0x3f).contains(&b[j]) {
+                j += 1;
+            }
+            let params = &b[2..j];
+            while j < b.len() && (0x20..=0x2f).contains(&b[j]) {
+                j += 1;
+            }
+            let fin = *b.get(j).filter(|x| (0x40..=0x7e).contains(*x))?;
+            let formatting = match fin {
+                b'm' => !conceals(params),
+                b'K' => params.is_empty() || params == b"0",
+                _ => false,
+            };
+            Some((j + 1, formatting))
+        }
+        b']' => {
+            // OSC, up to BEL or ST (ESC \), bounded.
+            let end = b
+                .iter()
+                .take(4096)
+                .position(|&x| x == 0x07)
+                .map(|p| p + 1)
+                .or_else(|| b.windows(2).take(4096).position(|w| w == b"\x1b\\").map(|p| p + 2))?;
+            Some((end, false))
+        }
+        _ => None,
+    }
+}
+
+/// Whether SGR parameters set *conceal* (8), skipping the colour operands of
+/// 38/48/58 (`38;5;8` is colour 8, not conceal).
+fn conceals(params: &[u8]) -> bool {
+    let mut it = params.split(|&x| x == b';' || x == b':');
+    while let Some(p) = it.next() {
+        match p {
+            b"38" | b"48" | b"58" => match it.next() {
+                Some(b"5") => {
+                    it.next();
+                }
+                Some(b"2") => {
+                    it.next();
+                    it.next();
+                    it.next();
+                }
+                _ => {}
+            },
+            b"8" | b"08" => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Per-line facts about bidi controls, for telling right-to-left prose from
+/// Trojan-Source reordering.
+struct BidiContext {
+    /// Start offsets of lines that hold right-to-left letters.
+    rtl_lines: Vec<(usize, usize)>,
+    /// Offsets of embeddings and isolates not closed on their line, and of
+    /// closers that close nothing.
+    unbalanced: Vec<usize>,
+}
+
+impl BidiContext {
+    fn new(text: &str) -> BidiContext {
+        let mut rtl_lines = Vec::new();
+        let mut unbalanced = Vec::new();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            if line.chars().any(rtl) {
+                rtl_lines.push((offset, offset + line.len()));
+            }
+            let mut stack: Vec<(usize, bool)> = Vec::new();
+            for (i, c) in line.char_indices() {
+                let at = offset + i;
+                match c {
+                    '\u{202A}' | '\u{202B}' | '\u{202D}' | '\u{202E}' => stack.push((at, false)),
+                    '\u{2066}' | '\u{2067}' | '\u{2068}' => stack.push((at, true)),
+                    '\u{202C}' => match stack.iter().rposition(|&(_, iso)| !iso) {
+                        Some(k) => {
+                            stack.remove(k);
+                        }
+                        None => unbalanced.push(at),
+                    },
+                    '\u{2069}' => match stack.iter().rposition(|&(_, iso)| iso) {
+                        Some(k) => {
+                            stack.truncate(k);
+                        }
+                        None => unbalanced.push(at),
+                    },
+                    _ => {}
+                }
+            }
+            unbalanced.extend(stack.into_iter().map(|(at, _)| at));
+            offset += line.len();
+        }
+        unbalanced.sort_unstable();
+        BidiContext { rtl_lines, unbalanced }
+    }
+
+    /// Whether a run of only bidi controls at `start..end` is ordinary:
+    /// direction marks (LRM, RLM, ALM) that do not split a Latin word, or
+    /// balanced embeddings and isolates on a line with right-to-left text.
+    /// Overrides (LRO, RLO) reorder what a reader sees and never are.
+    fn ordinary(
+        &self,
+        run: &[char],
+        start: usize,
+        end: usize,
+        prev: Option<char>,
+        next: Option<char>,
+    ) -> bool {
+        if !run.iter().all(|&c| hidden_kind(c) == Some(HiddenKind::Bidi)) {
+            return false;
+        }
+        if run.iter().any(|&c| matches!(c, '\u{202D}' | '\u{202E}')) {
+            return false;
+        }
+        let in_latin_word = prev.is_some_and(|p| p.is_ascii_alphanumeric())
+            && next.is_some_and(|n| n.is_ascii_alphanumeric());
+        if in_latin_word {
+            return false;
+        }
+        if run.iter().all(|c| matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}')) {
+            return run.len() <= 3;
+        }
+        let i = self.unbalanced.partition_point(|&u| u < start);
+        let balanced = self.unbalanced.get(i).is_none_or(|&u| u >= end);
+        let rtl_line = self.rtl_lines.iter().any(|&(s, e)| s <= start && start < e);
+        balanced && rtl_line
     }
 }
 
@@ -166,13 +348,31 @@ mod tests {
         assert!(run("\u{FEFF}hello").is_empty()); // leading BOM
         assert!(run("hyphen\u{00AD}ation").is_empty());
         assert!(run("🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}").is_empty()); // England flag
+        // Direction marks and balanced isolates in right-to-left text.
+        assert!(run("המחיר \u{200E}100$\u{200E} כולל מע״מ").is_empty());
+        assert!(run("ראה \u{2066}README.md\u{2069} לפרטים").is_empty());
+        assert!(run("\u{202B}שלום עולם\u{202C}").is_empty());
+        assert!(run("\u{200E}<attached: photo.jpg>").is_empty()); // chat export
+    }
+
+    #[test]
+    fn reordering_bidi_is_found() {
+        // Trojan Source: an override, an unterminated isolate, isolates in code.
+        assert_eq!(run("if access_level != \"user\u{202E} \u{2066}// admin\u{2069}\u{2066}\"").len(), 3);
+        assert_eq!(run("שלום \u{2067}abc").len(), 1);
+        assert_eq!(run("let x = \u{2067}y\u{2069};").len(), 2);
+        assert_eq!(run("ig\u{200E}nore").len(), 1);
     }
 
     #[test]
     fn hidden_runs_are_found() {
         assert_eq!(run("ig\u{200B}nore"), [(2, 5, 4)]);
         assert_eq!(run("a\u{202E}b"), [(1, 4, 1)]);
-        assert_eq!(run("x\u{1b}[31m"), [(1, 2, 3)]);
+        // Terminal formatting is ordinary; cursor moves and concealed text are not.
+        assert!(run("x\u{1b}[31mred\u{1b}[0m \u{1b}[38;5;8mgrey\u{1b}[K").is_empty());
+        assert_eq!(run("x\u{1b}[8mhidden"), [(1, 5, 3)]);
+        assert_eq!(run("x\u{1b}[2Ay"), [(1, 5, 3)]);
+        assert_eq!(run("x\u{1b}y"), [(1, 2, 3)]);
         assert_eq!(run("😀\u{FE00}\u{FE01}\u{FE02}"), [(4, 13, 2)]);
         let tags = "hi\u{E0069}\u{E0067}";
         assert_eq!(run(tags), [(2, 10, 0)]);

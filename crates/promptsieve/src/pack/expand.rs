@@ -14,9 +14,15 @@ pub(crate) const MAX_VARIANTS: usize = 64;
 /// Unbalanced braces. Returns `Ok(None)` when the phrase has more than
 /// [`MAX_VARIANTS`] variants (see [`phrase_to_regex`]).
 pub(crate) fn expand_phrase(phrase: &str) -> Result<Option<Vec<String>>, String> {
+    expand_phrase_up_to(phrase, MAX_VARIANTS)
+}
+
+/// [`expand_phrase`] with another limit on the number of variants (grammar
+/// slots go into one literal automaton, where thousands are cheap).
+pub(crate) fn expand_phrase_up_to(phrase: &str, limit: usize) -> Result<Option<Vec<String>>, String> {
     let bytes = phrase.as_bytes();
     let mut pos = 0;
-    let out = match sequence(phrase, bytes, &mut pos, false) {
+    let out = match sequence(phrase, bytes, &mut pos, false, limit) {
         Ok(out) => out,
         Err(e) if e.is_empty() => {
             // Too many variants: still check the syntax, for a clear error.
@@ -91,7 +97,13 @@ pub fn phrase_to_regex(phrase: &str, compact: bool, norm: impl Fn(&str) -> Strin
 
 /// Parses a sequence of literals and groups up to an unmatched `|` or `}`
 /// (inside a group) or the end.
-fn sequence(phrase: &str, b: &[u8], pos: &mut usize, in_group: bool) -> Result<Vec<String>, String> {
+fn sequence(
+    phrase: &str,
+    b: &[u8],
+    pos: &mut usize,
+    in_group: bool,
+    limit: usize,
+) -> Result<Vec<String>, String> {
     let mut out = vec![String::new()];
     let mut lit = *pos;
     while *pos < b.len() {
@@ -102,7 +114,7 @@ fn sequence(phrase: &str, b: &[u8], pos: &mut usize, in_group: bool) -> Result<V
                 *pos += 1;
                 let mut alts = Vec::new();
                 loop {
-                    alts.extend(sequence(phrase, b, pos, true)?);
+                    alts.extend(sequence(phrase, b, pos, true, limit)?);
                     match b.get(*pos) {
                         Some(b'|') => *pos += 1,
                         Some(b'}') => {
@@ -112,7 +124,7 @@ fn sequence(phrase: &str, b: &[u8], pos: &mut usize, in_group: bool) -> Result<V
                         _ => return Err(format!("unclosed '{{' in phrase {phrase:?}")),
                     }
                 }
-                if out.len().saturating_mul(alts.len()) > MAX_VARIANTS {
+                if out.len().saturating_mul(alts.len()) > limit {
                     // An empty error means "too many"; the caller switches to a regex.
                     return Err(String::new());
                 }

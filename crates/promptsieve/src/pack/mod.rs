@@ -14,11 +14,12 @@ mod expand;
 
 pub use expand::phrase_to_regex;
 
-pub(crate) use expand::{expand_phrase, required_literals};
+pub(crate) use expand::{expand_phrase, expand_phrase_up_to, required_literals};
 
 /// The default packs, embedded at compile time: `(name, TOML source)`.
 const DEFAULT_PACKS: &[(&str, &str)] = &[
     ("injection", include_str!("../../../../rules/packs/injection.toml")),
+    ("injection-grammar", include_str!("../../../../rules/packs/injection-grammar.toml")),
     ("hidden", include_str!("../../../../rules/packs/hidden.toml")),
     ("pii", include_str!("../../../../rules/packs/pii.toml")),
     ("secrets", include_str!("../../../../rules/packs/secrets.toml")),
@@ -85,7 +86,13 @@ impl RulePack {
     pub fn from_toml(name: &str, source: &str) -> Result<RulePack, BuildError> {
         let file: PackFile = toml::from_str(source)
             .map_err(|e| BuildError::syntax(name, e.to_string().trim_end().to_string()))?;
-        Ok(RulePack { name: name.to_string(), rules: file.rule, trusted: false })
+        // The pack's weights are each rule's defaults.
+        let base = file.pack.as_ref().and_then(|p| p.weights).unwrap_or_default();
+        let mut rules = file.rule;
+        for r in &mut rules {
+            r.weights = Some(r.weights.unwrap_or_default().or(base));
+        }
+        Ok(RulePack { name: name.to_string(), rules, trusted: false })
     }
 
     /// Reads and parses a pack file. The pack is named after the path.
@@ -157,7 +164,6 @@ impl RulePack {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PackFile {
-    #[allow(dead_code)] // Documentation for humans; the caller names the pack.
     pack: Option<PackMeta>,
     #[serde(default)]
     rule: Vec<RuleDef>,
@@ -165,11 +171,73 @@ struct PackFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)]
 struct PackMeta {
+    // Name, description and version document the pack for humans; the
+    // loader names it.
+    #[allow(dead_code)]
     name: Option<String>,
+    #[allow(dead_code)]
     description: Option<String>,
+    #[allow(dead_code)]
     version: Option<String>,
+    /// The default `weights` of the pack's rules.
+    weights: Option<Weights>,
+}
+
+/// How much an attack rule's score counts, by [`Source`](crate::Source) of
+/// the text and in third-person discussion. Missing keys are 1.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Weights {
+    pub(crate) user: Option<f64>,
+    pub(crate) system: Option<f64>,
+    pub(crate) document: Option<f64>,
+    pub(crate) tool: Option<f64>,
+    /// When the match is quoted inside text that discusses attacks in the
+    /// third person.
+    pub(crate) discussion: Option<f64>,
+    /// When the match is reported or negated speech: right after "if the
+    /// user asks you to", "never", "refuse any request to".
+    pub(crate) reported: Option<f64>,
+}
+
+impl Weights {
+    /// `self` with the missing keys taken from `base`.
+    pub(crate) fn or(self, base: Weights) -> Weights {
+        Weights {
+            user: self.user.or(base.user),
+            system: self.system.or(base.system),
+            document: self.document.or(base.document),
+            tool: self.tool.or(base.tool),
+            discussion: self.discussion.or(base.discussion),
+            reported: self.reported.or(base.reported),
+        }
+    }
+
+    /// Per source (in [`Source::ALL`](crate::Source::ALL) order), then the
+    /// discussion and reported-speech weights.
+    pub(crate) fn resolve(self) -> ([f64; 4], f64, f64) {
+        let w = |x: Option<f64>| x.unwrap_or(1.0);
+        ([w(self.user), w(self.system), w(self.document), w(self.tool)], w(self.discussion), w(self.reported))
+    }
+
+    pub(crate) fn check(&self) -> Result<(), String> {
+        for (k, v) in [
+            ("user", self.user),
+            ("system", self.system),
+            ("document", self.document),
+            ("tool", self.tool),
+            ("discussion", self.discussion),
+            ("reported", self.reported),
+        ] {
+            if let Some(v) = v
+                && !(0.0..=1.0).contains(&v)
+            {
+                return Err(format!("weights.{k} = {v} is outside 0..=1"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One `[[rule]]` as written in a pack.
@@ -188,6 +256,21 @@ pub(crate) struct RuleDef {
     pub(crate) regex: Option<String>,
     #[serde(default)]
     pub(crate) builtin: Option<String>,
+    /// Slot sequences over the grammar vocabularies (`rules/grammar/`).
+    #[serde(default)]
+    pub(crate) grammar: Option<Vec<String>>,
+    /// Grammar rules: most words between consecutive slots (default 4).
+    #[serde(default)]
+    pub(crate) window: Option<usize>,
+    /// Grammar rules: most sentence ends between consecutive slots (default 0).
+    #[serde(default)]
+    pub(crate) sentences: Option<usize>,
+    /// Slots whose phrases veto a match they occur in (any rule kind).
+    #[serde(default)]
+    pub(crate) unless: Option<Vec<String>>,
+    /// Score weights by source and in discussion (default: the pack's).
+    #[serde(default)]
+    pub(crate) weights: Option<Weights>,
     #[serde(default)]
     pub(crate) word_boundary: Option<bool>,
     #[serde(default)]
