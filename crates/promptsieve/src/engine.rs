@@ -253,6 +253,17 @@ struct RegexGroup {
     rules: Vec<RegexRule>,
 }
 
+/// Which matchers one pass over a view runs.
+#[derive(Clone, Copy)]
+struct ViewOpts {
+    /// Only attack rules (derived texts).
+    attack_only: bool,
+    /// Also the compact phrases (letter-splitting).
+    letter_split: bool,
+    /// Also the grammar rules.
+    grammar: bool,
+}
+
 /// What one pass over a view found besides hits, for the caller.
 #[derive(Default)]
 struct ViewPass {
@@ -492,9 +503,7 @@ impl Engine {
                     });
                 } else if let Some(seqs) = &def.grammar {
                     let (window, sentences) = (def.window.unwrap_or(4), def.sentences.unwrap_or(0));
-                    grammar
-                        .add(idx, seqs, window, sentences, detect::grammar::default_languages())
-                        .map_err(err)?;
+                    grammar.add(idx, seqs, window, sentences).map_err(err)?;
                 } else if let Some(name) = &def.builtin {
                     let b = Builtin::parse(name).ok_or_else(|| {
                         let known: Vec<&str> = Builtin::ALL.iter().map(|(n, _)| *n).collect();
@@ -532,12 +541,7 @@ impl Engine {
                     exclude: def.exclude.iter().flatten().map(|a| normalize::normalize_phrase(a)).collect(),
                     examples_match: def.examples.matches.clone(),
                     examples_no_match: def.examples.no_match.clone(),
-                    unless: grammar
-                        .veto_slots(
-                            def.unless.as_deref().unwrap_or_default(),
-                            detect::grammar::default_languages(),
-                        )
-                        .map_err(err)?,
+                    unless: grammar.veto_slots(def.unless.as_deref().unwrap_or_default()).map_err(err)?,
                     weights: def.weights.unwrap_or_default().resolve().0,
                     discussion: def.weights.unwrap_or_default().resolve().1,
                     reported: def.weights.unwrap_or_default().resolve().2,
@@ -590,7 +594,7 @@ impl Engine {
         view_pats.extend(keyword_pats);
         let mut compact_all = gate_pats;
         compact_all.extend(compact_pats);
-        let grammar = grammar.build(detect::grammar::default_languages()).map_err(BuildError::config)?;
+        let grammar = grammar.build();
         Ok(Engine {
             grammar,
             compact_ac: ac(&compact_all, MatchKind::Standard)?,
@@ -635,7 +639,8 @@ impl Engine {
     /// text; spans in that text's offsets. With `attack_only`, only attack
     /// rules run (the hits of each rule do not depend on other rules). With
     /// `letter_split`, the compact phrases are matched too (see [`ViewPass`]).
-    fn match_view(&self, v: &str, out: &mut Vec<Hit>, attack_only: bool, letter_split: bool) -> ViewPass {
+    fn match_view(&self, v: &str, out: &mut Vec<Hit>, opts: ViewOpts) -> ViewPass {
+        let ViewOpts { attack_only, letter_split, grammar } = opts;
         let n_phrases = self.phrase_info.len();
         let mut enabled = [vec![false; self.normalized.rules.len()], vec![false; self.raw.rules.len()]];
         // The automata hold lower-case patterns (see `compile`) and the
@@ -659,7 +664,7 @@ impl Engine {
                 out.push(Hit { rule: info.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
             }
         }
-        if let Some(g) = &self.grammar {
+        if let Some(g) = self.grammar.as_ref().filter(|_| grammar) {
             g.find(v, &lower, out, |r| self.wanted(r, attack_only));
         }
         let [enabled_norm, enabled_raw] = enabled;
@@ -738,7 +743,7 @@ impl Engine {
         let v = view.text.as_ref();
         let mut vhits: Vec<Hit> = Vec::new();
         let ViewPass { compact, enabled_phrase_regex: enabled, compact_found: mut found, enabled_raw } =
-            self.match_view(v, &mut vhits, attack_only, true);
+            self.match_view(v, &mut vhits, ViewOpts { attack_only, letter_split: true, grammar: true });
 
         // Phrases run together or split by any separator, on the compact
         // (letters-only) view.
@@ -786,7 +791,11 @@ impl Engine {
             let jview = normalize::view(&joined.text);
             let jv = jview.text.as_ref();
             let mut jhits = Vec::new();
-            self.match_view(jv, &mut jhits, true, false);
+            self.match_view(
+                jv,
+                &mut jhits,
+                ViewOpts { attack_only: true, letter_split: false, grammar: true },
+            );
             for mut h in jhits {
                 let (js, je) = jview.map.span(h.start, h.end);
                 let (s, e) = joined.map.span(js, je);
@@ -866,7 +875,9 @@ impl Engine {
     /// ROT13), as `(rule, start, end)` in that text's offsets.
     pub(crate) fn view_hits(&self, t: &str) -> Vec<(u32, usize, usize)> {
         let mut out = Vec::new();
-        self.match_view(t, &mut out, true, false);
+        // The grammar's word dictionary holds no ROT13 images, and its pass
+        // would cost as much as the plain one; the phrases still run.
+        self.match_view(t, &mut out, ViewOpts { attack_only: true, letter_split: false, grammar: false });
         out.into_iter().map(|h| (h.rule, h.start, h.end)).collect()
     }
 
