@@ -30,6 +30,13 @@ use crate::pack::expand_phrase_up_to;
 pub(crate) const DEFAULT_VOCAB: &[(&str, &str)] = &[
     ("en.toml", include_str!("../../../../rules/grammar/en.toml")),
     ("es.toml", include_str!("../../../../rules/grammar/es.toml")),
+    ("fr.toml", include_str!("../../../../rules/grammar/fr.toml")),
+    ("de.toml", include_str!("../../../../rules/grammar/de.toml")),
+    ("pt.toml", include_str!("../../../../rules/grammar/pt.toml")),
+    ("it.toml", include_str!("../../../../rules/grammar/it.toml")),
+    ("nl.toml", include_str!("../../../../rules/grammar/nl.toml")),
+    ("pl.toml", include_str!("../../../../rules/grammar/pl.toml")),
+    ("id.toml", include_str!("../../../../rules/grammar/id.toml")),
     ("zh.toml", include_str!("../../../../rules/grammar/zh.toml")),
     ("ja.toml", include_str!("../../../../rules/grammar/ja.toml")),
     ("ru.toml", include_str!("../../../../rules/grammar/ru.toml")),
