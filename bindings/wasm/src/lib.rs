@@ -330,7 +330,7 @@ impl Scanner {
     pub fn scan(
         &self,
         text: &str,
-        #[wasm_bindgen(unchecked_param_type = "Source")] source: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Source")] source: Option<String>,
     ) -> Result<JsValue, JsValue> {
         let r = self.inner.scan_as(text, parse_source(source)?);
         Ok(to_js(&report(&r, text)))
@@ -346,7 +346,7 @@ impl Scanner {
     pub fn check(
         &self,
         text: &str,
-        #[wasm_bindgen(unchecked_param_type = "Source")] source: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Source")] source: Option<String>,
     ) -> Result<JsValue, JsValue> {
         #[derive(Serialize)]
         struct JsDecision<'a> {

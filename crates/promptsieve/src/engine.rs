@@ -19,6 +19,7 @@ use crate::error::BuildError;
 use crate::finding::Category;
 use crate::normalize::{self, is_word_char};
 use crate::pack::{RuleDef, RulePack, expand_phrase, phrase_to_regex, required_literals};
+use crate::text::derive::{self, DerivedView};
 use crate::util::hidden::{HiddenKind, hidden_kind};
 use crate::util::{ceil_boundary, floor_boundary};
 
@@ -730,15 +731,30 @@ impl Engine {
         pass
     }
 
+    /// The derived texts of `text` (see [`derive`]), the grammar's words as
+    /// their dictionary.
+    pub(crate) fn derive(&self, text: &str) -> Vec<DerivedView> {
+        let g = self.grammar.as_ref();
+        derive::views(text, &|w| g.is_some_and(|g| g.knows(w)))
+    }
+
     /// Runs every matcher over `text`, appending hits with original spans.
     /// Decoded payloads (`depth > 0`) only look for attacks.
     pub(crate) fn scan(&self, text: &str, depth: u8, hits: &mut Vec<Hit>) {
-        self.scan_view(text, &normalize::view(text), depth, hits);
+        let derived = if depth == 0 { self.derive(text) } else { Vec::new() };
+        self.scan_view(text, &normalize::view(text), &derived, depth, hits);
     }
 
-    /// [`Engine::scan`] given `text`'s normalised view (which the scanner
-    /// shares with the learned scorer).
-    pub(crate) fn scan_view(&self, text: &str, view: &normalize::View<'_>, depth: u8, hits: &mut Vec<Hit>) {
+    /// [`Engine::scan`] given `text`'s normalised view and derived texts
+    /// (which the scanner shares with the learned scorer).
+    pub(crate) fn scan_view(
+        &self,
+        text: &str,
+        view: &normalize::View<'_>,
+        derived: &[DerivedView],
+        depth: u8,
+        hits: &mut Vec<Hit>,
+    ) {
         let attack_only = depth > 0;
         let v = view.text.as_ref();
         let mut vhits: Vec<Hit> = Vec::new();
@@ -783,30 +799,30 @@ impl Engine {
             found.push(Hit { start: s, end: e, ..h });
         }
 
-        // Letter-split words ("i g n o r e   a l l", "ign-ore") joined back:
-        // every attack rule runs once more on the joined text, and what it
-        // finds beyond the plain pass is added.
-        if let Some(joined) = normalize::join_split_letters(text) {
+        // Derived texts (letters joined back, escapes decoded, leetspeak
+        // folded, reversed text turned round): every attack rule runs once
+        // more on each, and what it finds beyond the plain pass is added.
+        if !derived.is_empty() {
             let plain = Spans::new(found.iter().map(|h| (h.rule, h.start, h.end)));
-            let jview = normalize::view(&joined.text);
-            let jv = jview.text.as_ref();
-            let mut jhits = Vec::new();
-            self.match_view(
-                jv,
-                &mut jhits,
-                ViewOpts { attack_only: true, letter_split: false, grammar: true },
-            );
-            for mut h in jhits {
-                let (js, je) = jview.map.span(h.start, h.end);
-                let (s, e) = joined.map.span(js, je);
-                let e = extend_over_marks(text, e);
-                if plain.overlaps(h.rule, s, e) {
-                    continue;
+            for dv in derived {
+                let jv = dv.view.text.as_ref();
+                let mut jhits = Vec::new();
+                self.match_view(
+                    jv,
+                    &mut jhits,
+                    ViewOpts { attack_only: true, letter_split: false, grammar: true },
+                );
+                for mut h in jhits {
+                    let (s, e) = dv.span(h.start, h.end);
+                    let e = extend_over_marks(text, e);
+                    if plain.overlaps(h.rule, s, e) {
+                        continue;
+                    }
+                    if !self.accept(h.rule, &jv[h.start..h.end], jv, h.start, h.end, &mut h.score) {
+                        continue;
+                    }
+                    found.push(Hit { start: s, end: e, detail: Some(dv.kind.name().into()), ..h });
                 }
-                if !self.accept(h.rule, &jv[h.start..h.end], jv, h.start, h.end, &mut h.score) {
-                    continue;
-                }
-                found.push(Hit { start: s, end: e, detail: Some("letter-split".into()), ..h });
             }
         }
         hits.extend(found);

@@ -55,26 +55,26 @@ impl OffsetMap {
         if self.segs.is_empty() {
             return (start, end);
         }
-        let s = match self.seg(start) {
-            Some(seg) if seg.linear => seg.orig + (start - seg.view),
-            Some(seg) => seg.orig,
-            None => 0,
+        // Where the source of the derived byte at `pos` begins and ends.
+        let src = |pos: usize| match self.seg(pos) {
+            Some(seg) if seg.linear => (seg.orig + (pos - seg.view), seg.orig + (pos - seg.view) + 1),
+            Some(seg) => (seg.orig, seg.orig_end),
+            None => (0, 0),
         };
-        let e = if end <= start {
-            s
-        } else {
-            match self.seg(end - 1) {
-                Some(seg) if seg.linear => seg.orig + (end - seg.view),
-                Some(seg) => seg.orig_end,
-                None => s,
-            }
-        };
+        let (s0, e0) = src(start);
+        if end <= start {
+            return (s0, s0);
+        }
+        // A reversed text maps its first byte to the source's last: the
+        // span covers both ends' sources whichever way round they are.
+        let (s1, e1) = src(end - 1);
+        let (s, e) = (s0.min(s1), e0.max(e1));
         (s, e.max(s))
     }
 
     /// Pushes `len` bytes copied unchanged from `orig`, merging with the
     /// previous segment when both are contiguous.
-    fn push_linear(&mut self, view: usize, orig: usize, len: usize) {
+    pub(crate) fn push_linear(&mut self, view: usize, orig: usize, len: usize) {
         if let Some(last) = self.segs.last_mut()
             && last.linear
             && last.orig_end == orig
@@ -86,7 +86,7 @@ impl OffsetMap {
         self.segs.push(Seg { view, orig, orig_end: orig + len, linear: true });
     }
 
-    fn push_atomic(&mut self, view: usize, orig: usize, orig_end: usize) {
+    pub(crate) fn push_atomic(&mut self, view: usize, orig: usize, orig_end: usize) {
         self.segs.push(Seg { view, orig, orig_end, linear: false });
     }
 
@@ -265,16 +265,51 @@ pub(crate) fn view(text: &str) -> View<'_> {
     View { text: Cow::Owned(out), map }
 }
 
-/// The original text with letter-splitting undone, and the map back.
-pub(crate) struct Joined {
+/// A text derived from another (letter-splitting undone, escapes decoded,
+/// leetspeak folded), and the map from its offsets back to the source's.
+#[derive(Debug, Default)]
+pub(crate) struct Derived {
     pub(crate) text: String,
-    /// Maps joined offsets to *original* offsets.
     pub(crate) map: OffsetMap,
+    /// Maps applied after `map` when this text was derived from another
+    /// derived text (word segmentation of joined letters), in order.
+    pub(crate) outer: Vec<OffsetMap>,
+}
+
+impl Derived {
+    /// Maps a span of this text to the original.
+    pub(crate) fn span(&self, start: usize, end: usize) -> (usize, usize) {
+        self.outer.iter().fold(self.map.span(start, end), |(s, e), m| m.span(s, e))
+    }
+
+    /// A text derived from this one, whose map goes to this text's offsets.
+    pub(crate) fn then(self, next: Derived) -> Derived {
+        let mut outer = vec![self.map];
+        outer.extend(self.outer);
+        Derived { text: next.text, map: next.map, outer }
+    }
+
+    /// Appends `src[start..end]` unchanged.
+    pub(crate) fn copy(&mut self, src: &str, start: usize, end: usize) {
+        if start < end {
+            self.map.push_linear(self.text.len(), start, end - start);
+            self.text.push_str(&src[start..end]);
+        }
+    }
+
+    /// Appends `s`, which stands for `start..end` of the source.
+    pub(crate) fn emit(&mut self, s: &str, start: usize, end: usize) {
+        if s.is_empty() {
+            return;
+        }
+        self.map.push_atomic(self.text.len(), start, end);
+        self.text.push_str(s);
+    }
 }
 
 /// Separators attackers put between the letters of a word.
 fn is_split_sep(c: char) -> bool {
-    matches!(c, ' ' | '.' | '-' | '_' | '*' | '|' | '/' | '+' | '~' | '·' | '•' | ',' | '\'')
+    matches!(c, ' ' | '\n' | '.' | '-' | '_' | '*' | '|' | '/' | '+' | '~' | '·' | '•' | ',' | '\'')
 }
 
 /// Separators that glue two halves of one word ("ign-ore", "ig_nore").
@@ -287,7 +322,7 @@ fn is_glue_sep(c: char) -> bool {
 /// into one word, and a glue character between two letters ("ign-ore") is
 /// dropped. Wider gaps (two spaces, a newline) stay as word breaks. Returns
 /// `None` when there is nothing to join, which is the common case.
-pub(crate) fn join_split_letters(text: &str) -> Option<Joined> {
+pub(crate) fn join_split_letters(text: &str, knows: &dyn Fn(&str) -> bool) -> Option<Derived> {
     let b = text.as_bytes();
     let n = b.len();
     // Chars are addressed by byte offset; decoding happens only outside ASCII.
@@ -318,15 +353,20 @@ pub(crate) fn join_split_letters(text: &str) -> Option<Joined> {
         // `i` starts a word (words are skipped whole, and a run ends before
         // a char that is not alphanumeric), so it is a singleton. Extend the
         // run of singletons, each one separator apart.
+        // One run keeps one separator: in "i.g.n.o.r.e a.l.l" the space
+        // between dotted words is a word break.
         let mut end = i;
+        let mut run_sep = None;
         loop {
             let sep = next(end);
             if sep >= n {
                 break;
             }
             let cand = next(sep);
-            if cand < n && is_split_sep(at(sep)) && single(cand) {
+            let c = at(sep);
+            if cand < n && is_split_sep(c) && run_sep.is_none_or(|r| r == c) && single(cand) {
                 remove.push(sep);
+                run_sep = Some(c);
                 end = cand;
             } else {
                 break;
@@ -335,15 +375,31 @@ pub(crate) fn join_split_letters(text: &str) -> Option<Joined> {
         i = next(end);
     }
     let singles = remove.len();
-    // A glue character between two letters ("ign-ore").
+    // A glue character between two letters ("ign-ore"), or a line break
+    // inside a word the dictionary knows ("ign\nore") whose halves are not
+    // both words.
     let mut prev: Option<char> = None;
     let mut it = text.char_indices().peekable();
+    let mut word: Vec<u8> = Vec::new();
     while let Some((k, c)) = it.next() {
-        if is_glue_sep(c)
-            && prev.is_some_and(char::is_alphabetic)
-            && it.peek().is_some_and(|&(_, d)| d.is_alphabetic())
-        {
+        let between =
+            prev.is_some_and(char::is_alphabetic) && it.peek().is_some_and(|&(_, d)| d.is_alphabetic());
+        if is_glue_sep(c) && between {
             remove.push(k);
+        } else if c == '\n' && between && b[k - 1].is_ascii_alphabetic() && b[k + 1].is_ascii_alphabetic() {
+            let l0 = b[..k].iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(0, |p| p + 1);
+            let r1 = b[k + 1..].iter().position(|c| !c.is_ascii_alphabetic()).map_or(n, |p| k + 1 + p);
+            let (left, right) = (&text[l0..k], &text[k + 1..r1]);
+            if left.len() + right.len() <= 32 {
+                word.clear();
+                word.extend(left.bytes().chain(right.bytes()).map(|c| c.to_ascii_lowercase()));
+                let low = |w: &str| w.to_ascii_lowercase();
+                if knows(std::str::from_utf8(&word).unwrap_or_default())
+                    && !(knows(&low(left)) && knows(&low(right)))
+                {
+                    remove.push(k);
+                }
+            }
         }
         prev = Some(c);
     }
@@ -368,7 +424,7 @@ pub(crate) fn join_split_letters(text: &str) -> Option<Joined> {
             from = next(r);
         }
     }
-    Some(Joined { text: out, map })
+    Some(Derived { text: out, map, outer: Vec::new() })
 }
 
 /// A derived text of only the letters and digits of a view, for seeing
@@ -556,14 +612,14 @@ mod tests {
     #[test]
     fn joins_split_letters() {
         let t = "please i g n o r e   a l l  previous, ok?";
-        let j = join_split_letters(t).unwrap();
+        let j = join_split_letters(t, &|_| false).unwrap();
         assert_eq!(j.text, "please ignore   all  previous, ok?");
         let s = j.text.find("ignore").unwrap();
         assert_eq!(j.map.span(s, s + 6), (7, 18));
-        assert_eq!(join_split_letters("i.g.n.o.r.e ign-ore").unwrap().text, "ignore ignore");
-        assert!(join_split_letters("a plain sentence, 2024-05-01").is_none());
-        assert!(join_split_letters("I am a big cat").is_none());
-        assert_eq!(join_split_letters("a n   A I").unwrap().text, "an   AI");
+        assert_eq!(join_split_letters("i.g.n.o.r.e ign-ore", &|_| false).unwrap().text, "ignore ignore");
+        assert!(join_split_letters("a plain sentence, 2024-05-01", &|_| false).is_none());
+        assert!(join_split_letters("I am a big cat", &|_| false).is_none());
+        assert_eq!(join_split_letters("a n   A I", &|_| false).unwrap().text, "an   AI");
     }
 
     #[test]

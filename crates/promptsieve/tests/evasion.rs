@@ -139,7 +139,18 @@ fn rewritten_examples_are_still_found() {
         }
         for example in &rule.examples {
             let report = scanner.scan(example);
-            let Some(f) = report.findings.iter().find(|f| f.rule == rule.id) else {
+            // A grammar match that a specific rule covers is reported by that
+            // rule alone; the attack is found all the same.
+            let grammar = rule.kind == "grammar";
+            let by_rule = |f: &&promptsieve::Finding| {
+                f.rule == rule.id || (grammar && f.category == Category::Injection)
+            };
+            let Some(f) = report
+                .findings
+                .iter()
+                .find(|f| f.rule == rule.id)
+                .or_else(|| report.findings.iter().find(by_rule))
+            else {
                 failures.push(format!("{}: plain example not found: {example:?}", rule.id));
                 continue;
             };
@@ -164,8 +175,13 @@ fn rewritten_examples_are_still_found() {
                 let want = Span::new(s, s + hidden.len());
                 let report = scanner.scan(&text);
                 checked += 1;
-                let got: Vec<Span> =
+                let own: Vec<Span> =
                     report.findings.iter().filter(|f| f.rule == rule.id).map(|f| f.span).collect();
+                let (got, exact) = if own.is_empty() && grammar {
+                    (report.findings.iter().filter(by_rule).map(|f| f.span).collect(), false)
+                } else {
+                    (own, exact)
+                };
                 let ok = if exact { got.contains(&want) } else { got.iter().any(|g| g.overlaps(want)) };
                 if !ok {
                     failures.push(format!("{} [{name}]: {text:?}: want {want:?}, got {got:?}", rule.id));

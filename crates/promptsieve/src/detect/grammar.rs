@@ -690,6 +690,22 @@ pub(crate) struct Grammar {
 }
 
 impl Grammar {
+    /// Whether lower-case `w` is a word of some slot phrase, whole or as a
+    /// stem's prefix (`talimat*` knows "talimatlar"): the dictionary that
+    /// letter-joining and word segmentation consult.
+    pub(crate) fn knows(&self, w: &str) -> bool {
+        let t = &self.compiled.trie;
+        if w.is_empty() {
+            return false;
+        }
+        t.words.contains_key(w)
+            || t.stem_lens_by_first[usize::from(w.as_bytes()[0])].iter().any(|&l| {
+                usize::from(l) <= w.len()
+                    && w.is_char_boundary(usize::from(l))
+                    && t.stems.contains_key(&w[..usize::from(l)])
+            })
+    }
+
     /// Tokenises view `v` (`lower`: its ASCII-lower-cased copy) and finds
     /// the slot phrases in it.
     fn matched(&self, v: &str, lower: &str) -> Matched {

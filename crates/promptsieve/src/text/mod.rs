@@ -1,6 +1,7 @@
 //! Text tables and derived texts shared by the matchers.
 
 mod confusables;
+pub(crate) mod derive;
 
 /// The ASCII letter a non-ASCII look-alike letter passes for (UTS #39
 /// confusables whose skeleton is one ASCII letter, plus small capitals), or
