@@ -3,6 +3,7 @@
 //! says whether it is a plausible value of its kind.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::OnceLock;
 
 fn digits(s: &str) -> Vec<u32> {
     s.chars().filter_map(|c| c.to_digit(10)).collect()
@@ -198,13 +199,28 @@ pub(crate) fn ipv4(s: &str) -> bool {
     s.parse::<Ipv4Addr>().is_ok()
 }
 
-/// An IPv6 address (optionally with a `%zone`), not a bare `::`.
+/// An IPv6 address, optionally with a `%zone` (`fe80::1%eth0`) or a
+/// `/prefix` length up to 128 (`2001:db8::/32`), not the bare `::`.
+/// "a::b" is valid IPv6 but far more often C++ or Rust scope syntax, so a
+/// compressed address needs three groups, or two when the first is a full
+/// four-digit group with a digit in it (`fe80::1`, `ff02::1`, `2001::`); the
+/// loopback `::1` and IPv4-mapped forms (`::ffff:192.0.2.1`) always pass.
 pub(crate) fn ipv6(s: &str) -> bool {
-    let addr = s.split('%').next().unwrap_or(s);
-    // "a::b" is valid IPv6 but far more often C++ or Rust scope syntax:
-    // require three groups, except for the loopback address.
-    let groups = addr.split(':').filter(|g| !g.is_empty()).count();
-    addr.parse::<Ipv6Addr>().is_ok_and(|a| !a.is_unspecified()) && (groups >= 3 || addr == "::1")
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    if prefix.is_some_and(|p| !p.parse::<u8>().is_ok_and(|n| n <= 128) || p.starts_with('0') && p != "0") {
+        return false;
+    }
+    let addr = addr.split('%').next().unwrap_or(addr);
+    let Ok(ip) = addr.parse::<Ipv6Addr>() else { return false };
+    let groups: Vec<&str> = addr.split(':').filter(|g| !g.is_empty()).collect();
+    let full_first = groups
+        .first()
+        .is_some_and(|g| g.len() == 4 && g.bytes().any(|b| b.is_ascii_digit()) && !addr.starts_with(':'));
+    (!ip.is_unspecified() || prefix.is_some())
+        && (groups.len() >= 3 || addr == "::1" || addr.contains('.') || (groups.len() == 2 && full_first))
 }
 
 /// Shannon entropy (bits per character) of `s`.
@@ -228,24 +244,159 @@ pub(crate) fn shannon(s: &str) -> f64 {
         .sum()
 }
 
-/// A secret-looking token: at least 16 characters, at least 3.0 bits of
-/// entropy per character, and more than one character class (so words,
-/// repeated characters and plain numbers do not pass).
+/// Words that mark a value as a stand-in (`rules/dict/placeholder-words.txt`),
+/// lower-case.
+fn placeholder_words() -> &'static [String] {
+    static WORDS: OnceLock<Vec<String>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        include_str!("../../../../rules/dict/placeholder-words.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_ascii_lowercase)
+            .collect()
+    })
+}
+
+/// Template and elision marks: `<YOUR_TOKEN>`, `${API_KEY}`, `{{ vault }}`,
+/// `%(TOKEN)s`, `MIIE...`, `********`. A generated key holds none of them.
+const TEMPLATE_MARKS: &[&str] = &["<", ">", "{", "}", "${", "$(", "%(", "...", "…", "***"];
+
+/// A placeholder for a credential rather than a credential: a value that
+/// names itself one (`your-api-key-here`, `AKIAIOSFODNN7EXAMPLE`), a template
+/// or elision (`<YOUR_TOKEN>`, `${API_KEY}`, `MIIE...`), or a body no key
+/// generator produces: a run of five identical characters
+/// (`ghp_xxxx…`, `AKIAXXXX…`, `T00000000`) or of six consecutive ones
+/// (`1234567890abcdef`, `abcdefgh`). Random keys hit the runs with odds of
+/// about 1 in 10^3 (hex) to 10^6 (base62) per key.
+pub(crate) fn placeholder(s: &str) -> bool {
+    if TEMPLATE_MARKS.iter().any(|m| s.contains(m)) {
+        return true;
+    }
+    let lower = s.to_ascii_lowercase();
+    if placeholder_words().iter().any(|w| lower.contains(w.as_str())) {
+        return true;
+    }
+    let (mut same, mut up, mut down) = (1, 1, 1);
+    let mut prev: Option<u8> = None;
+    for b in s.bytes() {
+        match prev.filter(|_| b.is_ascii_alphanumeric()) {
+            Some(p) => {
+                same = if b == p { same + 1 } else { 1 };
+                up = if b == p.wrapping_add(1) { up + 1 } else { 1 };
+                down = if b == p.wrapping_sub(1) { down + 1 } else { 1 };
+            }
+            None => (same, up, down) = (1, 1, 1),
+        }
+        if same >= 5 || up >= 6 || down >= 6 {
+            return true;
+        }
+        prev = Some(b).filter(u8::is_ascii_alphanumeric);
+    }
+    false
+}
+
+/// The words of an identifier-shaped value, split at `_`, `-`, `.` and
+/// lower-to-upper case changes (`get_api_key`, `CamelCaseClass`,
+/// `settings.OPENAI_API_KEY`), or `None` when a part is not a word with an
+/// optional number after it (`a9fK2`, `Tr0ub4dor&3`).
+fn words(s: &str) -> Option<Vec<&str>> {
+    let mut out = Vec::new();
+    for part in s.split(['_', '-', '.']).filter(|p| !p.is_empty()) {
+        let b = part.as_bytes();
+        let mut start = 0;
+        for i in 1..b.len() {
+            if b[i - 1].is_ascii_lowercase() && b[i].is_ascii_uppercase() {
+                out.push(&part[start..i]);
+                start = i;
+            }
+        }
+        out.push(&part[start..]);
+    }
+    let word = |w: &&str| {
+        let letters = w.trim_end_matches(|c: char| c.is_ascii_digit());
+        !letters.is_empty() && letters.bytes().all(|b| b.is_ascii_alphabetic())
+    };
+    out.iter().all(word).then_some(out)
+}
+
+/// A name rather than a value: two or more words that read as words
+/// (`get_api_key`, `snake_case_name`, `CamelCaseClass`,
+/// `process.env.OPENAI_API_KEY`). The letters of random keys fall into
+/// many short, vowel-less pieces instead.
+fn name_shaped(s: &str) -> bool {
+    let Some(ws) = words(s) else { return false };
+    if ws.len() < 2 {
+        return false;
+    }
+    let letters = |w: &str| w.trim_end_matches(|c: char| c.is_ascii_digit()).to_ascii_lowercase();
+    let vowelless = ws.iter().filter(|w| {
+        let l = letters(w);
+        l.len() >= 2 && !l.bytes().any(|b| b"aeiouy".contains(&b))
+    });
+    let mean = ws.iter().map(|w| letters(w).len()).sum::<usize>() as f64 / ws.len() as f64;
+    vowelless.count() * 5 <= ws.len() && mean >= 3.0
+}
+
+/// A file path or URL: `/etc/ssl/private/server.key`, `./config/x.yaml`,
+/// `projects/p/secrets/db/versions/latest`, `https://…`: every `/`-part is
+/// a name or a number (a base64 value's parts are not).
+fn path_shaped(s: &str) -> bool {
+    if s.contains("://") {
+        return true;
+    }
+    s.contains('/')
+        && s.split('/')
+            .filter(|p| !matches!(*p, "" | "." | ".." | "~"))
+            .all(|p| words(p).is_some() || p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The base64 body of a PEM block (armour lines and `Name: value` headers
+/// removed, whitespace dropped), or `None` when `s` is not one.
+fn pem_body(s: &str) -> Option<String> {
+    let rest = s.strip_prefix("-----BEGIN ")?;
+    let body = &rest[rest.find("-----")? + 5..];
+    let body = &body[..body.rfind("-----END ")?];
+    // The view turns line breaks into spaces: a header ends at its value.
+    let mut out = String::new();
+    let mut tokens = body.split_whitespace().peekable();
+    while let Some(t) = tokens.next() {
+        if t.ends_with(':') {
+            tokens.next();
+        } else {
+            out.push_str(t);
+        }
+    }
+    Some(out)
+}
+
+/// A secret-looking value: at least 16 characters of at least two classes
+/// (lower case, upper case, digits; or upper case alone from 20 characters
+/// on, as in AWS key ids) and 3.0 bits of entropy per character, and not a
+/// [`placeholder`], a name (`get_api_key`, `CamelCaseClass`) or a path or
+/// URL. For a PEM block, its body must be at least 32 characters of 4.0 bits
+/// (real keys carry 5.5–6) with no placeholder marks.
 pub(crate) fn entropy(s: &str) -> bool {
     let t = s.trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace());
-    let classes = [
-        t.bytes().any(|b| b.is_ascii_lowercase()),
-        t.bytes().any(|b| b.is_ascii_uppercase()),
-        t.bytes().any(|b| b.is_ascii_digit()),
-    ]
-    .iter()
-    .filter(|&&x| x)
-    .count();
-    t.len() >= 16 && classes >= 2 && shannon(t) >= 3.0
+    if let Some(body) = pem_body(t) {
+        // Runs are not judged here: DER encodes zero bytes as `AAAA…`.
+        let lower = body.to_ascii_lowercase();
+        return body.len() >= 32
+            && shannon(&body) >= 4.0
+            && !TEMPLATE_MARKS.iter().any(|m| body.contains(m))
+            && !placeholder_words().iter().any(|w| lower.contains(w.as_str()));
+    }
+    let has = |f: fn(&u8) -> bool| t.as_bytes().iter().any(f);
+    let (lower, upper, digit) =
+        (has(u8::is_ascii_lowercase), has(u8::is_ascii_uppercase), has(u8::is_ascii_digit));
+    let classes = [lower, upper, digit].iter().filter(|&&x| x).count();
+    let bits = shannon(t);
+    let varied = classes >= 2 || (upper && t.len() >= 20 && bits >= 3.5);
+    t.len() >= 16 && varied && bits >= 3.0 && !placeholder(t) && !name_shaped(t) && !path_shaped(t)
 }
 
 /// A JSON Web Token: three base64url segments whose first decodes to a JSON
-/// object naming an `alg`.
+/// object naming an `alg`, and whose signature is not a [`placeholder`].
 pub(crate) fn jwt(s: &str) -> bool {
     let mut parts = s.split('.');
     let Some(head) = parts.next() else { return false };
@@ -255,6 +406,7 @@ pub(crate) fn jwt(s: &str) -> bool {
     crate::detect::encoded::decode_base64(head.as_bytes())
         .and_then(|b| String::from_utf8(b).ok())
         .is_some_and(|h| h.trim_start().starts_with('{') && h.contains("\"alg\""))
+        && !parts.next_back().is_some_and(placeholder)
 }
 
 #[cfg(test)]
@@ -312,13 +464,70 @@ mod tests {
         assert!(ipv6("c8d5:7717:9055:a36f:4aa5:f9d4:335f:2f59"));
         assert!(!ipv6("::"));
         assert!(!ipv6("12:30"));
+        for ok in
+            ["fe80::1", "ff02::1", "::ffff:192.0.2.1", "fe80::1%eth0", "2001:db8::/32", "::1", "2001:db8::1"]
+        {
+            assert!(ipv6(ok), "{ok}");
+        }
+        for bad in ["a::b", "dead::beef", "1::2", "2001:db8::/129", "2001:db8::/032", "ab:cd::"] {
+            assert!(!ipv6(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn placeholders() {
+        for p in [
+            "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "AKIAXXXXXXXXXXXXXXXX",
+            "AKIAIOSFODNN7EXAMPLE",
+            "sk-1234567890abcdef1234567890abcdef",
+            "your-api-key-here",
+            "<YOUR_TOKEN>",
+            "${API_KEY}",
+            "MIIE...",
+            "T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "zyxwvuTSRQ",
+        ] {
+            assert!(placeholder(p), "{p}");
+        }
+        for key in [
+            "ghp_HS64k2k59yE6752aJg8r9HE60DlgkCplTXJU",
+            "sk_live_4eC39HqLyjWDarjtT1zdp7dc0000",
+            "AKIABKV4YKADEJNOBBUN",
+        ] {
+            assert!(!placeholder(key), "{key}");
+        }
+        let pem = |body: &str| format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----");
+        assert!(!entropy(&pem("...")));
+        assert!(!entropy(&pem("")));
+        assert!(!entropy(&pem("MIIEpAIBAAKCAQEAxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")));
+        assert!(entropy(&pem(
+            "MIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEAq7BFUpkGp3+LQmlQ\nYx2eqzDV+xeG8kx/sQFV18S5JhzGeIJNA72wSeukEPojtqUyX2J0CciPBh7eqclQ"
+        )));
     }
 
     #[test]
     fn entropy_and_jwt() {
         assert!(entropy("\"9f8A7s6D5f4G3h2J1k\""));
+        assert!(entropy("AKIABKVYKADEJNOBBUNQ"));
         assert!(!entropy("passwordpassword"));
         assert!(!entropy("1234567890123456"));
+        for name in [
+            "get_api_key_from_env",
+            "CamelCaseSecretManager",
+            "process.env.OPENAI_API_KEY",
+            "X-Api-Key-Header-Name",
+        ] {
+            assert!(!entropy(name), "{name}");
+        }
+        for path in [
+            "/etc/ssl/private/server.key",
+            "./config/secrets.prod.yaml",
+            "projects/p1/secrets/db-password/versions/2",
+        ] {
+            assert!(!entropy(path), "{path}");
+        }
+        assert!(entropy("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8kLmP3xRt"));
         assert!(jwt("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl"));
         assert!(!jwt("eyJub3RoaW5nIjoxfQ.eyJzdWIiOiIxIn0.c2ln"));
     }
