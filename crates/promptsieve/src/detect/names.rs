@@ -246,6 +246,26 @@ fn words(t: &str, out: &mut Vec<(usize, usize)>) {
     }
 }
 
+/// Whether the word at `s..e` belongs to an identifier, not to prose: it is
+/// glued to a digit (`T9MCWIH6E`, `…H2Mo` in base64) or it is a group of a
+/// MAC address (`00:1A:2B:3C:DD:5E`, `00-1a-2b-3c-dd-5e`, `001a.2b3c.dd5e`).
+fn in_identifier(t: &str, s: usize, e: usize) -> bool {
+    let b = t.as_bytes();
+    if (s > 0 && b[s - 1].is_ascii_digit()) || b.get(e).is_some_and(u8::is_ascii_digit) {
+        return true;
+    }
+    let cs =
+        t[..s].char_indices().rev().find(|(_, c)| c.is_whitespace()).map_or(0, |(i, c)| i + c.len_utf8());
+    let ce = t[e..].find(char::is_whitespace).map_or(t.len(), |i| e + i);
+    let chunk = t[cs..ce].trim_matches(|c: char| !c.is_ascii_hexdigit());
+    let hex = |g: &&str, n: usize| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit());
+    let groups = |sep: char, n: usize, count: usize| {
+        let g: Vec<&str> = chunk.split(sep).collect();
+        g.len() == count && g.iter().all(|x| hex(x, n))
+    };
+    groups(':', 2, 6) || groups('-', 2, 6) || groups('.', 4, 3)
+}
+
 // --- a small, fast hasher for short keys -------------------------------------------------------
 
 /// FxHash-style hasher (no DoS concern: the keys are our own dictionaries; probes only read).
@@ -544,6 +564,7 @@ impl<'a> Scan<'a> {
         let mut prev_end = 0usize;
         let mut spans = Vec::new();
         words(t, &mut spans);
+        spans.retain(|&(s, e)| !in_identifier(t, s, e));
         for (s, mut e) in spans {
             let ms = &t[s..e];
             let ascii = ms.is_ascii();
