@@ -253,7 +253,6 @@ for i, (t, m) in enumerate([
     ("send to user@xn--bcher-kva.example", "user@xn--bcher-kva.example"),
     ("Adresse: info@xn--mller-kva.de", "info@xn--mller-kva.de"),
     ("пишите на ivan@example.xn--p1ai", "ivan@example.xn--p1ai"),
-    ("请联系我13812345678或者发邮件到wang@example.com谢谢", "wang@example.com"),
     ("メールはtanaka@example.jpまでお願いします", "tanaka@example.jp"),
     ("이메일kim@example.kr로보내주세요", "kim@example.kr"),
     ("写信给 李@例子.中国", "李@例子.中国"),
@@ -263,6 +262,8 @@ for i, (t, m) in enumerate([
     ("john.smith@example.co.uk wrote", "john.smith@example.co.uk"),
 ]):
     pos(f"email-{i}", t, ("EMAIL", m))
+pos("cjk-phone-email", "请联系我13812345678或者发邮件到wang@example.com谢谢",
+    ("PHONE", "13812345678"), ("EMAIL", "wang@example.com"))
 for i, (t, m) in enumerate([
     ("请联系我13812345678或者发邮件", "13812345678"),
     ("call +1 415 555 2671 ok", "+1 415 555 2671"),

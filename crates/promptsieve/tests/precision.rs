@@ -31,7 +31,8 @@ fn recall_and_false_positives() {
         let text = case["text"].as_str().unwrap_or_default();
         let findings: Vec<Finding> = scanner.scan(text).findings.into_iter().filter(is_value).collect();
         let want = case["expect"].as_array().cloned().unwrap_or_default();
-        let got = |f: &Finding| (f.entity.clone().unwrap_or_default(), text[f.span.start..f.span.end].to_string());
+        let got =
+            |f: &Finding| (f.entity.clone().unwrap_or_default(), text[f.span.start..f.span.end].to_string());
         if want.is_empty() {
             negatives += 1;
             if !findings.is_empty() {
@@ -74,5 +75,8 @@ fn recall_and_false_positives() {
     assert!(expected >= 150 && negatives >= 100, "the data set is too small");
     assert!(recall >= MIN_RECALL, "recall {recall:.3} < {MIN_RECALL}");
     assert!(fp_rate <= MAX_FP_RATE, "false-positive rate {fp_rate:.3} > {MAX_FP_RATE}");
-    assert!(spurious_rate <= MAX_FP_RATE, "spurious findings on {spurious_rate:.3} of positives > {MAX_FP_RATE}");
+    assert!(
+        spurious_rate <= MAX_FP_RATE,
+        "spurious findings on {spurious_rate:.3} of positives > {MAX_FP_RATE}"
+    );
 }
