@@ -775,7 +775,7 @@ impl Engine {
         let mut found = Vec::with_capacity(vhits.len());
         for mut h in vhits {
             let (s, e) = view.map.span(h.start, h.end);
-            let e = extend_over_marks(text, e);
+            let e = extend_over_marks(text, e, self.trailing(h.rule));
             let matched = &v[h.start..h.end];
             if !self.accept(h.rule, matched, v, h.start, h.end, &mut h.score) {
                 continue;
@@ -799,7 +799,7 @@ impl Engine {
             for mut h in jhits {
                 let (js, je) = jview.map.span(h.start, h.end);
                 let (s, e) = joined.map.span(js, je);
-                let e = extend_over_marks(text, e);
+                let e = extend_over_marks(text, e, self.trailing(h.rule));
                 if plain.overlaps(h.rule, s, e) {
                     continue;
                 }
@@ -936,6 +936,15 @@ impl Engine {
             for i in set.matches(t).iter() {
                 run(&group.rules[group.set_rules[i]]);
             }
+        }
+    }
+
+    /// How far a span of `rule` extends over what the view dropped after it.
+    fn trailing(&self, rule: u32) -> Trailing {
+        if self.rules[rule as usize].category.is_attack() {
+            Trailing::MarksAndHidden
+        } else {
+            Trailing::Marks
         }
     }
 
@@ -1152,13 +1161,30 @@ fn compactable(phrase: &str) -> bool {
     alnum * 10 >= visible * 8 && (words >= 2 || unspaced)
 }
 
-/// Extends a span end over the combining marks and invisible characters that
-/// follow it: the view dropped them, but they belong to the last character
-/// (a span must not cut a grapheme, and redaction must take them along).
-fn extend_over_marks(text: &str, mut e: usize) -> usize {
+/// What a span end takes along of the characters the view dropped after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Trailing {
+    /// Combining marks and hidden characters: an attack phrase's span covers
+    /// what disguised it, so redaction and sanitising remove that too.
+    MarksAndHidden,
+    /// Combining marks only: a value (personal data, a secret) is what its
+    /// owner typed, and a hidden neighbour is no part of it. Absorbing one
+    /// would put it into the redaction vault and out of the redacted text.
+    Marks,
+}
+
+/// Extends a span end over the combining marks (and, for [`Trailing::MarksAndHidden`],
+/// the invisible characters) that follow it: the view dropped them, but a
+/// combining mark belongs to the last character (a span must not cut a
+/// grapheme).
+fn extend_over_marks(text: &str, mut e: usize, trailing: Trailing) -> usize {
     for c in text[e..].chars() {
-        let removed = unicode_normalization::char::is_combining_mark(c)
-            || matches!(hidden_kind(c), Some(k) if k != HiddenKind::Tag);
+        // Variation selectors are combining marks as well as hidden.
+        let removed = match hidden_kind(c) {
+            None => unicode_normalization::char::is_combining_mark(c),
+            Some(HiddenKind::Tag) => false,
+            Some(_) => trailing == Trailing::MarksAndHidden,
+        };
         if !removed {
             break;
         }

@@ -26,6 +26,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::util::hidden::hidden_kind;
+
 // --- context lexicon (lower-case; verbatim from the prototype) --------------------------------
 
 /// Honorifics: immediately before the name (optionally with '.').
@@ -515,8 +517,10 @@ struct Tok {
     /// Byte span in the text.
     s: usize,
     e: usize,
-    /// Byte span of the gap before this token (previous token end .. s).
+    /// Byte span in `Scan::gaps` of the gap before this token (previous
+    /// token end .. s) without its hidden characters.
     gs: usize,
+    ge: usize,
     /// Byte span of the lower-cased text in `Scan::lows`.
     ls: usize,
     le: usize,
@@ -552,15 +556,20 @@ const NO_CTX: Ctx = Ctx { strength: 0.0, allow_lower: false };
 
 struct Scan<'a> {
     d: &'a Names,
-    t: &'a str,
     toks: Vec<Tok>,
     lows: String,
+    /// The gaps between tokens, hidden characters removed: a zero-width
+    /// space or a bidi mark between "Dear" and "Mark" renders as nothing,
+    /// so the context reads as if it were not there. (Token spans stay on
+    /// the text, so the characters never enter a name's span.)
+    gaps: String,
 }
 
 impl<'a> Scan<'a> {
     fn new(d: &'a Names, t: &'a str) -> Scan<'a> {
         let mut toks: Vec<Tok> = Vec::new();
         let mut lows = String::with_capacity(t.len());
+        let mut gaps = String::new();
         let mut prev_end = 0usize;
         let mut spans = Vec::new();
         words(t, &mut spans);
@@ -583,6 +592,8 @@ impl<'a> Scan<'a> {
                 lows.push_str(&text.to_lowercase());
             }
             let le = lows.len();
+            let gs = gaps.len();
+            gaps.extend(t[prev_end..s].chars().filter(|&c| hidden_kind(c).is_none()));
             let ascii = text.is_ascii();
             let nchars = if ascii { text.len() } else { text.chars().count() };
             let isup = if ascii {
@@ -595,7 +606,8 @@ impl<'a> Scan<'a> {
             toks.push(Tok {
                 s,
                 e,
-                gs: prev_end,
+                gs,
+                ge: gaps.len(),
                 ls,
                 le,
                 isup,
@@ -625,7 +637,7 @@ impl<'a> Scan<'a> {
                 toks[i].cap = false;
             }
         }
-        let mut scan = Scan { d, t, toks, lows };
+        let mut scan = Scan { d, toks, lows, gaps };
         // sentence starts
         for i in 0..n {
             let g = scan.gap(i);
@@ -657,7 +669,7 @@ impl<'a> Scan<'a> {
     #[inline]
     fn gap(&self, i: usize) -> &str {
         let k = &self.toks[i];
-        &self.t[k.gs..k.s]
+        &self.gaps[k.gs..k.ge]
     }
 
     /// The `n` tokens before `i` equal `words`.
