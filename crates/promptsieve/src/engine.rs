@@ -110,12 +110,13 @@ pub(crate) enum Validator {
     Ipv6,
     Entropy,
     Jwt,
+    Credentials,
     /// Numbering plans; needs the text around the match (see `accept`).
     Phone,
 }
 
 impl Validator {
-    const ALL: [(&'static str, Validator); 9] = [
+    const ALL: [(&'static str, Validator); 10] = [
         ("luhn", Validator::Luhn),
         ("card", Validator::Card),
         ("iban", Validator::Iban),
@@ -124,6 +125,7 @@ impl Validator {
         ("ipv6", Validator::Ipv6),
         ("entropy", Validator::Entropy),
         ("jwt", Validator::Jwt),
+        ("credentials", Validator::Credentials),
         ("phone", Validator::Phone),
     ];
 
@@ -146,6 +148,7 @@ impl Validator {
             Validator::Ipv6 => v::ipv6(s),
             Validator::Entropy => v::entropy(s),
             Validator::Jwt => v::jwt(s),
+            Validator::Credentials => v::credentials(s),
             // Decided in `accept`, where the neighbours are known.
             Validator::Phone => true,
         }

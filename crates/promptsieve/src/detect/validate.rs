@@ -267,10 +267,11 @@ const TEMPLATE_MARKS: &[&str] = &["<", ">", "{", "}", "${", "$(", "%(", "...", "
 /// or elision (`<YOUR_TOKEN>`, `${API_KEY}`, `MIIE...`), or a body no key
 /// generator produces: a run of five identical characters
 /// (`ghp_xxxx…`, `AKIAXXXX…`, `T00000000`) or of six consecutive ones
-/// (`1234567890abcdef`, `abcdefgh`). Random keys hit the runs with odds of
-/// about 1 in 10^3 (hex) to 10^6 (base62) per key.
+/// (`1234567890abcdef`, `abcdefgh`), or hex digits in both cases (see
+/// [`mixed_case_hex`]). Random keys hit the runs with odds of about 1 in
+/// 10^3 (hex) to 10^6 (base62) per key.
 pub(crate) fn placeholder(s: &str) -> bool {
-    if TEMPLATE_MARKS.iter().any(|m| s.contains(m)) {
+    if TEMPLATE_MARKS.iter().any(|m| s.contains(m)) || mixed_case_hex(s) {
         return true;
     }
     let lower = s.to_ascii_lowercase();
@@ -296,59 +297,137 @@ pub(crate) fn placeholder(s: &str) -> bool {
     false
 }
 
-/// The words of an identifier-shaped value, split at `_`, `-`, `.` and
-/// lower-to-upper case changes (`get_api_key`, `CamelCaseClass`,
-/// `settings.OPENAI_API_KEY`), or `None` when a part is not a word with an
-/// optional number after it (`a9fK2`, `Tr0ub4dor&3`).
-fn words(s: &str) -> Option<Vec<&str>> {
-    let mut out = Vec::new();
-    for part in s.split(['_', '-', '.']).filter(|p| !p.is_empty()) {
-        let b = part.as_bytes();
-        let mut start = 0;
-        for i in 1..b.len() {
-            if b[i - 1].is_ascii_lowercase() && b[i].is_ascii_uppercase() {
-                out.push(&part[start..i]);
-                start = i;
-            }
-        }
-        out.push(&part[start..]);
-    }
-    let word = |w: &&str| {
-        let letters = w.trim_end_matches(|c: char| c.is_ascii_digit());
-        !letters.is_empty() && letters.bytes().all(|b| b.is_ascii_alphabetic())
-    };
-    out.iter().all(word).then_some(out)
+/// Whether a part of `s` between `_`, `-` and `.` is 16 or more hex digits
+/// with upper- and lower-case letters, like GitHub's documentation token
+/// `ghp_16C7e42F292c6912E7710c838347Ae178B4a`. Hex that a program writes
+/// (digests, keys) keeps one case, and a base62 or base64 body of that
+/// length holds a letter past `f` with odds of 1 - (22/62)^16, above
+/// 0.99999995: such a body was typed to look like a key.
+fn mixed_case_hex(s: &str) -> bool {
+    s.split(['_', '-', '.']).any(|p| {
+        p.len() >= 16
+            && p.bytes().all(|b| b.is_ascii_hexdigit())
+            && p.bytes().any(|b| b.is_ascii_uppercase())
+            && p.bytes().any(|b| b.is_ascii_lowercase())
+    })
 }
 
-/// A name rather than a value: two or more words that read as words
-/// (`get_api_key`, `snake_case_name`, `CamelCaseClass`,
-/// `process.env.OPENAI_API_KEY`). The letters of random keys fall into
-/// many short, vowel-less pieces instead.
-fn name_shaped(s: &str) -> bool {
-    let Some(ws) = words(s) else { return false };
-    if ws.len() < 2 {
-        return false;
+/// The words of an identifier-shaped value, by part: the parts are split
+/// at `_`, `-` and `.`, a part into words where a capital starts one
+/// (`getApiKey`; `HTTPPassword` is `HTTP`, `Password`). `None` when a part
+/// is not ASCII letters with an optional number at its end (`9f8A7s`,
+/// `sha256Sum`, `AKIABKV4YKADEJNOBBUN`, `Tr0ub4dor&3`): random keys put
+/// digits anywhere, names seldom between words.
+fn words(s: &str) -> Option<Vec<Vec<&str>>> {
+    let mut parts = Vec::new();
+    for part in s.split(['_', '-', '.']).filter(|p| !p.is_empty()) {
+        let letters = part.trim_end_matches(|c: char| c.is_ascii_digit());
+        let b = letters.as_bytes();
+        if b.is_empty() || !b.iter().all(u8::is_ascii_alphabetic) {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_uppercase() {
+                i += 1;
+            }
+            if i - start > 1 && i < b.len() {
+                i -= 1; // a lower-case letter follows: the last capital starts the next word
+            } else {
+                while i < b.len() && b[i].is_ascii_lowercase() {
+                    i += 1;
+                }
+            }
+            out.push(&letters[start..i]);
+        }
+        parts.push(out);
     }
-    let letters = |w: &str| w.trim_end_matches(|c: char| c.is_ascii_digit()).to_ascii_lowercase();
-    let vowelless = ws.iter().filter(|w| {
-        let l = letters(w);
-        l.len() >= 2 && !l.bytes().any(|b| b"aeiouy".contains(&b))
-    });
-    let mean = ws.iter().map(|w| letters(w).len()).sum::<usize>() as f64 / ws.len() as f64;
-    vowelless.count() * 5 <= ws.len() && mean >= 3.0
+    Some(parts)
+}
+
+/// Whether a lower-case word reads as one: it has a vowel and no run of
+/// five consonants (`startswith` has four).
+fn reads_as_word(w: &str) -> bool {
+    let vowel = |b: &u8| b"aeiouy".contains(&b.to_ascii_lowercase());
+    w.as_bytes().iter().any(vowel) && !w.as_bytes().split(vowel).any(|run| run.len() >= 5)
+}
+
+/// A name rather than a value: two or more words, three letters long on
+/// average, of which at most a quarter are weak (`get_api_key`,
+/// `CamelCaseClass`, `process.env.OPENAI_API_KEY`, `urllib.request.HTTPPasswordMgr`).
+/// A word is weak when it does not [read as one](reads_as_word), when it is
+/// one letter in a part of several words, or when it is a second upper-case
+/// run, or one of five letters or more, in a part that also has lower case
+/// (`HTTP` in `HTTPPassword` is an acronym; `cRsIEPcFsOebZu…` is not a
+/// name). Random mixed-case letters fall into short pieces and capital runs
+/// like those, so few random keys pass for names: about 1 in 800 Hugging
+/// Face tokens (34 letters), 1 in 150 behind `api_org_` (whose two words
+/// read as words), 1 in 70 values of 20 letters, fewer with digits (see
+/// `random_keys_are_seldom_rejected`), while about 19 in 20 of the dotted
+/// and compound identifiers of Python's standard library are names.
+fn name_shaped(s: &str) -> bool {
+    let Some(parts) = words(s) else { return false };
+    let (mut n, mut weak, mut letters) = (0, 0, 0);
+    for part in &parts {
+        let has = |f: fn(&u8) -> bool| part.iter().any(|w| w.as_bytes().iter().any(f));
+        let mixed = has(u8::is_ascii_lowercase) && has(u8::is_ascii_uppercase);
+        let mut acronyms = 0;
+        for &l in part {
+            n += 1;
+            letters += l.len();
+            let is_weak = if l.len() == 1 {
+                part.len() > 1
+            } else if mixed && l.bytes().all(|b| b.is_ascii_uppercase()) {
+                acronyms += 1;
+                acronyms > 1 || l.len() > 4
+            } else {
+                !reads_as_word(l)
+            };
+            weak += usize::from(is_weak);
+        }
+    }
+    n >= 2 && weak * 4 <= n && letters >= 3 * n
 }
 
 /// A file path or URL: `/etc/ssl/private/server.key`, `./config/x.yaml`,
 /// `projects/p/secrets/db/versions/latest`, `https://…`: every `/`-part is
-/// a name or a number (a base64 value's parts are not).
+/// a name or a number (a base64 value's parts are not). Also the rest of a
+/// URL after its user information (`ghp_…@github.com/org/repo.git` after
+/// `https://x-access-token:`): the value ran on over the host, and the
+/// token before the `@` is a value of its own (for its provider's rule and
+/// `pii-url-credentials`).
 fn path_shaped(s: &str) -> bool {
-    if s.contains("://") {
+    if s.contains("://") || host_tail(s) {
         return true;
     }
     s.contains('/')
         && s.split('/')
             .filter(|p| !matches!(*p, "" | "." | ".." | "~"))
-            .all(|p| words(p).is_some() || p.bytes().all(|b| b.is_ascii_digit()))
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()) || plain_name(p))
+}
+
+/// A path component that is a name: [`words`] (`server.key`,
+/// `db-password`, `v2`; not a base64 run like `K7MDENG`) and, where upper
+/// and lower case mix, [name-shaped](name_shaped) (`MyProject`, not
+/// `bPxRfiCYzQ`).
+fn plain_name(p: &str) -> bool {
+    let Some(parts) = words(p) else { return false };
+    let mixed = p.bytes().any(|b| b.is_ascii_lowercase()) && p.bytes().any(|b| b.is_ascii_uppercase());
+    !mixed || parts.iter().all(|ws| ws.len() == 1) || name_shaped(p)
+}
+
+/// Whether `s` ends in `@` and a host name (two or more dot-separated
+/// labels, the last of letters only) with an optional `:port` or `/path`.
+fn host_tail(s: &str) -> bool {
+    let Some((_, rest)) = s.rsplit_once('@') else { return false };
+    let host = rest.split([':', '/']).next().unwrap_or(rest);
+    let labels: Vec<&str> = host.split('.').collect();
+    let label = |l: &&str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    labels.len() >= 2
+        && labels.iter().all(label)
+        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()))
 }
 
 /// The base64 body of a PEM block (armour lines and `Name: value` headers
@@ -372,7 +451,8 @@ fn pem_body(s: &str) -> Option<String> {
 
 /// A secret-looking value: at least 16 characters of at least two classes
 /// (lower case, upper case, digits; or upper case alone from 20 characters
-/// on, as in AWS key ids) and 3.0 bits of entropy per character, and not a
+/// on with 3.2 bits, as in AWS key ids that drew no digit, of which one in
+/// ten has less than 3.5) and 3.0 bits of entropy per character, and not a
 /// [`placeholder`], a name (`get_api_key`, `CamelCaseClass`) or a path or
 /// URL. For a PEM block, its body must be at least 32 characters of 4.0 bits
 /// (real keys carry 5.5–6) with no placeholder marks.
@@ -391,7 +471,7 @@ pub(crate) fn entropy(s: &str) -> bool {
         (has(u8::is_ascii_lowercase), has(u8::is_ascii_uppercase), has(u8::is_ascii_digit));
     let classes = [lower, upper, digit].iter().filter(|&&x| x).count();
     let bits = shannon(t);
-    let varied = classes >= 2 || (upper && t.len() >= 20 && bits >= 3.5);
+    let varied = classes >= 2 || (upper && t.len() >= 20 && bits >= 3.2);
     t.len() >= 16 && varied && bits >= 3.0 && !placeholder(t) && !name_shaped(t) && !path_shaped(t)
 }
 
@@ -407,6 +487,22 @@ pub(crate) fn jwt(s: &str) -> bool {
         .and_then(|b| String::from_utf8(b).ok())
         .is_some_and(|h| h.trim_start().starts_with('{') && h.contains("\"alg\""))
         && !parts.next_back().is_some_and(placeholder)
+}
+
+/// The user information of a URL (`user:password`) with a password that is
+/// a value, not a template or variable (`${CI_JOB_TOKEN}`, `$TOKEN`,
+/// `<password>`, `%(pw)s`), an elision (`****`, `xxxx`) or a stand-in that
+/// names itself one (`your-password`). A weak password is still one, so
+/// the password needs no entropy.
+pub(crate) fn credentials(s: &str) -> bool {
+    let Some((_, pw)) = s.split_once(':') else { return false };
+    let lower = pw.to_ascii_lowercase();
+    let first = pw.chars().next();
+    first.is_some()
+        && first != Some('$')
+        && !pw.chars().all(|c| Some(c) == first)
+        && !TEMPLATE_MARKS.iter().any(|m| pw.contains(m))
+        && !placeholder_words().iter().any(|w| lower.contains(w.as_str()))
 }
 
 #[cfg(test)]
@@ -487,6 +583,7 @@ mod tests {
             "MIIE...",
             "T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
             "zyxwvuTSRQ",
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
         ] {
             assert!(placeholder(p), "{p}");
         }
@@ -494,6 +591,8 @@ mod tests {
             "ghp_HS64k2k59yE6752aJg8r9HE60DlgkCplTXJU",
             "sk_live_4eC39HqLyjWDarjtT1zdp7dc0000",
             "AKIABKV4YKADEJNOBBUN",
+            "86eeb521d3f52fcefcf9e5494f16f6d589e85bcfaef4ef64c257e9acbd0187e2",
+            "A881D782969D56514FE253520D3E061D",
         ] {
             assert!(!placeholder(key), "{key}");
         }
@@ -504,6 +603,78 @@ mod tests {
         assert!(entropy(&pem(
             "MIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEAq7BFUpkGp3+LQmlQ\nYx2eqzDV+xeG8kx/sQFV18S5JhzGeIJNA72wSeukEPojtqUyX2J0CciPBh7eqclQ"
         )));
+    }
+
+    /// SplitMix64: a fixed stream of pseudo-random numbers for the test.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        fn string(&mut self, alphabet: &str, n: usize) -> String {
+            let a = alphabet.as_bytes();
+            (0..n).map(|_| char::from(a[(self.next() % a.len() as u64) as usize])).collect()
+        }
+    }
+
+    /// Random keys in their providers' shapes pass `entropy` but for a
+    /// rejection rate printed here and bounded by what the placeholder runs
+    /// and the name test cost (see [`placeholder`] and [`name_shaped`]).
+    #[test]
+    fn random_keys_are_seldom_rejected() {
+        const UP: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        const LO: &str = "abcdefghijklmnopqrstuvwxyz";
+        let letters = format!("{UP}{LO}");
+        let alnum = format!("{UP}{LO}0123456789");
+        let cases: [(&str, &str, String, usize, f64); 9] = [
+            ("aws key id", "AKIA", format!("{UP}234567"), 16, 0.001),
+            ("hf", "hf_", letters.clone(), 34, 0.002),
+            ("api_org", "api_org_", letters.clone(), 34, 0.015),
+            ("ghp", "ghp_", alnum.clone(), 36, 0.001),
+            ("aws secret", "", format!("{alnum}/+"), 40, 0.002),
+            ("hex", "", "0123456789abcdef".into(), 64, 0.005),
+            ("alnum 24", "", alnum.clone(), 24, 0.005),
+            ("password 18", "", format!("{alnum}!#%&*"), 18, 0.01),
+            ("letters 20", "", letters, 20, 0.05),
+        ];
+        let mut rng = Rng(20_261_207);
+        for (name, prefix, alphabet, n, bound) in cases {
+            const N: usize = 20_000;
+            let rejected =
+                (0..N).filter(|_| !entropy(&format!("{prefix}{}", rng.string(&alphabet, n)))).count();
+            let rate = rejected as f64 / N as f64;
+            println!("{name}: {rate:.4} rejected");
+            assert!(rate <= bound, "{name}: {rate:.4} of random keys rejected (bound {bound})");
+        }
+    }
+
+    #[test]
+    fn url_credentials() {
+        for ok in [
+            "alice:s3cr3t",
+            "app:pa55w0rd",
+            "u:123456",
+            "x-access-token:ghp_OccXkR1ViwC7c6qnjYmS4H7HsE4VG2v76A1p",
+        ] {
+            assert!(credentials(ok), "{ok}");
+        }
+        for bad in [
+            "token:${CI_JOB_TOKEN}",
+            "ci:$TOKEN",
+            "user:<password>",
+            "user:****",
+            "admin:xxxx",
+            "me:your_password",
+            "nopass:",
+        ] {
+            assert!(!credentials(bad), "{bad}");
+        }
     }
 
     #[test]
@@ -524,10 +695,14 @@ mod tests {
             "/etc/ssl/private/server.key",
             "./config/secrets.prod.yaml",
             "projects/p1/secrets/db-password/versions/2",
+            "ghp_OccXkR1ViwC7c6qnjYmS4H7HsE4VG2v76A1p@github.com/org/repo.git",
+            "Zk3Jq9Lr0Xv8Bn2Mw6Ty4Hp1@gitlab.example.com:8443",
         ] {
             assert!(!entropy(path), "{path}");
         }
         assert!(entropy("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8kLmP3xRt"));
+        // An `@` in a password is no URL.
+        assert!(entropy("q7R#mZ2@pL9xW4vK8nT3s"));
         assert!(jwt("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl"));
         assert!(!jwt("eyJub3RoaW5nIjoxfQ.eyJzdWIiOiIxIn0.c2ln"));
     }
