@@ -288,6 +288,21 @@ for i, t in enumerate([
 ]):
     neg(f"pii-neg-{i}", t)
 
+# --- added later; kept last so that the cases above keep their tokens ---------
+# Letters-only tokens: a quarter of organisation tokens once read as names.
+provider("huggingface-b", "HF_TOKEN", lambda: "hf_" + rnd(UP + LO, 34), 8)
+provider("huggingface-org-b", "HF_ORG_TOKEN", lambda: "api_org_" + rnd(UP + LO, 34), 8)
+# A token in a clone URL's user information is found alone, not with the host.
+for i in range(3):
+    v = "ghp_" + rnd(ALNUM, 36)
+    pos(f"github-url-{i}", f"git clone https://x-access-token:{v}@github.com/acme/app.git", ("SECRET", v))
+for i, t in enumerate([
+    "curl -H \"Authorization: token ghp_16C7e42F292c6912E7710c838347Ae178B4a\" https://api.github.com/user",
+    "password_mgr = urllib.request.HTTPPasswordMgrWithDefaultRealm()",
+    "git clone https://token:${CI_JOB_TOKEN}@gitlab.example.com/group/project.git",
+]):
+    neg(f"shape-b-{i}", t)
+
 out = pathlib.Path(__file__).resolve().parents[2] / "crates" / "promptsieve" / "tests" / "data" / "precision.jsonl"
 out.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases))
 npos = sum(1 for c in cases if c["expect"])
