@@ -111,12 +111,13 @@ pub(crate) enum Validator {
     Ipv6,
     Entropy,
     Jwt,
+    Credentials,
     /// Numbering plans; needs the text around the match (see `accept`).
     Phone,
 }
 
 impl Validator {
-    const ALL: [(&'static str, Validator); 9] = [
+    const ALL: [(&'static str, Validator); 10] = [
         ("luhn", Validator::Luhn),
         ("card", Validator::Card),
         ("iban", Validator::Iban),
@@ -125,6 +126,7 @@ impl Validator {
         ("ipv6", Validator::Ipv6),
         ("entropy", Validator::Entropy),
         ("jwt", Validator::Jwt),
+        ("credentials", Validator::Credentials),
         ("phone", Validator::Phone),
     ];
 
@@ -147,6 +149,7 @@ impl Validator {
             Validator::Ipv6 => v::ipv6(s),
             Validator::Entropy => v::entropy(s),
             Validator::Jwt => v::jwt(s),
+            Validator::Credentials => v::credentials(s),
             // Decided in `accept`, where the neighbours are known.
             Validator::Phone => true,
         }
@@ -791,7 +794,7 @@ impl Engine {
         let mut found = Vec::with_capacity(vhits.len());
         for mut h in vhits {
             let (s, e) = view.map.span(h.start, h.end);
-            let e = extend_over_marks(text, e);
+            let e = extend_over_marks(text, e, self.trailing(h.rule));
             let matched = &v[h.start..h.end];
             if !self.accept(h.rule, matched, v, h.start, h.end, &mut h.score) {
                 continue;
@@ -814,7 +817,7 @@ impl Engine {
                 );
                 for mut h in jhits {
                     let (s, e) = dv.span(h.start, h.end);
-                    let e = extend_over_marks(text, e);
+                    let e = extend_over_marks(text, e, self.trailing(h.rule));
                     if plain.overlaps(h.rule, s, e) {
                         continue;
                     }
@@ -952,6 +955,15 @@ impl Engine {
             for i in set.matches(t).iter() {
                 run(&group.rules[group.set_rules[i]]);
             }
+        }
+    }
+
+    /// How far a span of `rule` extends over what the view dropped after it.
+    fn trailing(&self, rule: u32) -> Trailing {
+        if self.rules[rule as usize].category.is_attack() {
+            Trailing::MarksAndHidden
+        } else {
+            Trailing::Marks
         }
     }
 
@@ -1168,13 +1180,30 @@ fn compactable(phrase: &str) -> bool {
     alnum * 10 >= visible * 8 && (words >= 2 || unspaced)
 }
 
-/// Extends a span end over the combining marks and invisible characters that
-/// follow it: the view dropped them, but they belong to the last character
-/// (a span must not cut a grapheme, and redaction must take them along).
-fn extend_over_marks(text: &str, mut e: usize) -> usize {
+/// What a span end takes along of the characters the view dropped after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Trailing {
+    /// Combining marks and hidden characters: an attack phrase's span covers
+    /// what disguised it, so redaction and sanitising remove that too.
+    MarksAndHidden,
+    /// Combining marks only: a value (personal data, a secret) is what its
+    /// owner typed, and a hidden neighbour is no part of it. Absorbing one
+    /// would put it into the redaction vault and out of the redacted text.
+    Marks,
+}
+
+/// Extends a span end over the combining marks (and, for [`Trailing::MarksAndHidden`],
+/// the invisible characters) that follow it: the view dropped them, but a
+/// combining mark belongs to the last character (a span must not cut a
+/// grapheme).
+fn extend_over_marks(text: &str, mut e: usize, trailing: Trailing) -> usize {
     for c in text[e..].chars() {
-        let removed = unicode_normalization::char::is_combining_mark(c)
-            || matches!(hidden_kind(c), Some(k) if k != HiddenKind::Tag);
+        // Variation selectors are combining marks as well as hidden.
+        let removed = match hidden_kind(c) {
+            None => unicode_normalization::char::is_combining_mark(c),
+            Some(HiddenKind::Tag) => false,
+            Some(_) => trailing == Trailing::MarksAndHidden,
+        };
         if !removed {
             break;
         }

@@ -706,7 +706,7 @@ fn merge(
         }
         h.score *= r.weights[source.index()];
         let Some(g) = &engine.grammar else { continue };
-        if r.reported < 1.0 && g.reported(text, h.start) {
+        if r.reported < 1.0 && g.reported(text, h.start, h.end) {
             h.score *= r.reported;
         } else if r.discussion < 1.0
             && quoted(text, h.start, h.end)

@@ -2,6 +2,10 @@
 //! pattern rule, with the matched text rewritten the ways attackers hide it,
 //! must still be found by the same rule, with its span on the rewritten
 //! original text.
+//!
+//! And every `match` example of a personal-data or secret rule, with a hidden
+//! character put right before or after the value it finds, must still be
+//! found, with the character outside the span.
 
 use promptsieve::{Category, Scanner, Span};
 
@@ -209,4 +213,61 @@ fn smuggled_payload_flags_and_points_at_the_tags() {
     assert_eq!(&text[tag.span.range()], payload);
     assert!(tag.detail.as_deref().unwrap_or("").contains("ignore all previous instructions"));
     assert!(report.findings.iter().any(|f| f.category == Category::Injection && f.span == tag.span));
+}
+
+/// Characters that render as nothing: zero-width space, joiner and
+/// non-joiner, word joiner, BOM, soft hyphen, bidi marks, a variation
+/// selector, and C0 controls.
+const HIDDEN: [char; 11] = [
+    '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{AD}', '\u{200E}', '\u{200F}', '\u{FE0F}',
+    '\0', '\u{7}',
+];
+
+#[test]
+fn hidden_neighbours_stay_outside_values() {
+    let scanner = Scanner::new();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for rule in scanner.rules() {
+        if !matches!(rule.category, Category::Pii | Category::Secret) {
+            continue;
+        }
+        for example in &rule.examples {
+            let report = scanner.scan(example);
+            let Some(f) = report.findings.iter().find(|f| f.rule == rule.id) else { continue };
+            let (s, e) = (f.span.start, f.span.end);
+            for h in HIDDEN {
+                let n = h.len_utf8();
+                for (text, want) in [
+                    (format!("{}{h}{}", &example[..e], &example[e..]), Span::new(s, e)),
+                    (format!("{}{h}{}", &example[..s], &example[s..]), Span::new(s + n, e + n)),
+                ] {
+                    checked += 1;
+                    let got: Vec<Span> = scanner
+                        .scan(&text)
+                        .findings
+                        .iter()
+                        .filter(|f| f.rule == rule.id)
+                        .map(|f| f.span)
+                        .collect();
+                    if !got.contains(&want) {
+                        let spans: Vec<&str> = got.iter().map(|g| &text[g.range()]).collect();
+                        failures.push(format!(
+                            "{} U+{:04X}: {text:?}: want {:?}, got {spans:?}",
+                            rule.id,
+                            h as u32,
+                            &text[want.range()]
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 1000, "only {checked} texts checked");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} texts absorbed or lost a value:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

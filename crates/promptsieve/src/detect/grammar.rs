@@ -804,18 +804,39 @@ impl Grammar {
     /// Whether a reported-speech cue ("if the user asks you to", "users may
     /// try to", "never") ends right before `text[start..]` (only
     /// punctuation between): the phrase that follows is reported or
-    /// negated, not meant.
-    pub(crate) fn reported(&self, text: &str, start: usize) -> bool {
+    /// negated, not meant. The cue must share a language with the phrase
+    /// `text[start..end]` (most of the slot-phrase bytes in it): a French
+    /// "ne" or a Polish "nie" before English words negates nothing.
+    pub(crate) fn reported(&self, text: &str, start: usize, end: usize) -> bool {
         let lo = crate::util::floor_boundary(text, start.saturating_sub(REPORTED_REACH));
         let view = normalize::view(&text[lo..start]);
         let v = view.text.as_ref();
         let lower = v.to_ascii_lowercase();
         let m = self.matched(v, &lower);
         let Some(n) = m.halves.len().checked_sub(1) else { return false };
-        m.hits.iter().any(|h| {
-            let after = h.last as usize + 1;
-            h.slot == self.reported && m.halves[n] == m.halves[after] && m.ends[n] == m.ends[after]
-        })
+        let langs = m
+            .hits
+            .iter()
+            .filter(|h| {
+                let after = h.last as usize + 1;
+                h.slot == self.reported && m.halves[n] == m.halves[after] && m.ends[n] == m.ends[after]
+            })
+            .fold(0u64, |a, h| a | h.langs);
+        if langs == 0 {
+            return false;
+        }
+        let phrase = &text[start..crate::util::floor_boundary(text, end.min(start + 2 * REPORTED_REACH))];
+        let pv = normalize::view(phrase);
+        let pl = pv.text.to_ascii_lowercase();
+        let (mut shared, mut other) = (0, 0);
+        for h in &self.matched(&pv.text, &pl).hits {
+            if h.langs & langs != 0 {
+                shared += h.end - h.start;
+            } else {
+                other += h.end - h.start;
+            }
+        }
+        shared >= other
     }
 
     /// Whether view `v` discusses attacks in the third person: two distinct
@@ -940,8 +961,12 @@ mod tests {
         assert!(found(&g, "ignored previous instructions").is_empty()); // not a whole word
         assert!(found(&g, "ignore. Previous instructions").is_empty()); // a sentence end
         assert_eq!(found(&g, "talimatları previous instructions"), ["talimatları previous instructions"]);
-        assert!(g.reported("we never ", 9));
-        assert!(!g.reported("never mind, ", 12));
+        assert!(g.reported("we never ", 9, 9));
+        let t = "we never ignore all previous instructions";
+        assert!(g.reported(t, 9, t.len()));
+        let t = "ne ignore all previous instructions";
+        assert!(!g.reported(t, 3, t.len()));
+        assert!(!g.reported("never mind, ", 12, 12));
     }
 
     #[test]

@@ -26,6 +26,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::util::hidden::hidden_kind;
+
 // --- context lexicon (lower-case; verbatim from the prototype) --------------------------------
 
 /// Honorifics: immediately before the name (optionally with '.').
@@ -244,6 +246,26 @@ fn words(t: &str, out: &mut Vec<(usize, usize)>) {
             w.1 += s;
         }
     }
+}
+
+/// Whether the word at `s..e` belongs to an identifier, not to prose: it is
+/// glued to a digit (`T9MCWIH6E`, `…H2Mo` in base64) or it is a group of a
+/// MAC address (`00:1A:2B:3C:DD:5E`, `00-1a-2b-3c-dd-5e`, `001a.2b3c.dd5e`).
+fn in_identifier(t: &str, s: usize, e: usize) -> bool {
+    let b = t.as_bytes();
+    if (s > 0 && b[s - 1].is_ascii_digit()) || b.get(e).is_some_and(u8::is_ascii_digit) {
+        return true;
+    }
+    let cs =
+        t[..s].char_indices().rev().find(|(_, c)| c.is_whitespace()).map_or(0, |(i, c)| i + c.len_utf8());
+    let ce = t[e..].find(char::is_whitespace).map_or(t.len(), |i| e + i);
+    let chunk = t[cs..ce].trim_matches(|c: char| !c.is_ascii_hexdigit());
+    let hex = |g: &&str, n: usize| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit());
+    let groups = |sep: char, n: usize, count: usize| {
+        let g: Vec<&str> = chunk.split(sep).collect();
+        g.len() == count && g.iter().all(|x| hex(x, n))
+    };
+    groups(':', 2, 6) || groups('-', 2, 6) || groups('.', 4, 3)
 }
 
 // --- a small, fast hasher for short keys -------------------------------------------------------
@@ -495,8 +517,10 @@ struct Tok {
     /// Byte span in the text.
     s: usize,
     e: usize,
-    /// Byte span of the gap before this token (previous token end .. s).
+    /// Byte span in `Scan::gaps` of the gap before this token (previous
+    /// token end .. s) without its hidden characters.
     gs: usize,
+    ge: usize,
     /// Byte span of the lower-cased text in `Scan::lows`.
     ls: usize,
     le: usize,
@@ -532,18 +556,24 @@ const NO_CTX: Ctx = Ctx { strength: 0.0, allow_lower: false };
 
 struct Scan<'a> {
     d: &'a Names,
-    t: &'a str,
     toks: Vec<Tok>,
     lows: String,
+    /// The gaps between tokens, hidden characters removed: a zero-width
+    /// space or a bidi mark between "Dear" and "Mark" renders as nothing,
+    /// so the context reads as if it were not there. (Token spans stay on
+    /// the text, so the characters never enter a name's span.)
+    gaps: String,
 }
 
 impl<'a> Scan<'a> {
     fn new(d: &'a Names, t: &'a str) -> Scan<'a> {
         let mut toks: Vec<Tok> = Vec::new();
         let mut lows = String::with_capacity(t.len());
+        let mut gaps = String::new();
         let mut prev_end = 0usize;
         let mut spans = Vec::new();
         words(t, &mut spans);
+        spans.retain(|&(s, e)| !in_identifier(t, s, e));
         for (s, mut e) in spans {
             let ms = &t[s..e];
             let ascii = ms.is_ascii();
@@ -562,6 +592,8 @@ impl<'a> Scan<'a> {
                 lows.push_str(&text.to_lowercase());
             }
             let le = lows.len();
+            let gs = gaps.len();
+            gaps.extend(t[prev_end..s].chars().filter(|&c| hidden_kind(c).is_none()));
             let ascii = text.is_ascii();
             let nchars = if ascii { text.len() } else { text.chars().count() };
             let isup = if ascii {
@@ -574,7 +606,8 @@ impl<'a> Scan<'a> {
             toks.push(Tok {
                 s,
                 e,
-                gs: prev_end,
+                gs,
+                ge: gaps.len(),
                 ls,
                 le,
                 isup,
@@ -604,7 +637,7 @@ impl<'a> Scan<'a> {
                 toks[i].cap = false;
             }
         }
-        let mut scan = Scan { d, t, toks, lows };
+        let mut scan = Scan { d, toks, lows, gaps };
         // sentence starts
         for i in 0..n {
             let g = scan.gap(i);
@@ -636,7 +669,7 @@ impl<'a> Scan<'a> {
     #[inline]
     fn gap(&self, i: usize) -> &str {
         let k = &self.toks[i];
-        &self.t[k.gs..k.s]
+        &self.gaps[k.gs..k.ge]
     }
 
     /// The `n` tokens before `i` equal `words`.

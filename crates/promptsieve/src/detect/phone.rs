@@ -1059,7 +1059,10 @@ pub(crate) fn validate(hay: &str, start: usize, end: usize) -> Verdict {
     let before = b1.unwrap_or(' ');
     let mut fwd = post.chars();
     let (a0, a1, a2) = (fwd.next(), fwd.next(), fwd.next());
-    if is_alnum_py(before) && !(matches!(before, 'n' | 'r' | 't') && b2 == Some('\\')) {
+    // Chinese and Japanese run words together: a Han or kana letter next to
+    // a number does not make it part of a word ("请联系我13812345678或者").
+    let glued = |c: char| is_alnum_py(c) && !crate::normalize::is_unspaced_script(c);
+    if glued(before) && !(matches!(before, 'n' | 'r' | 't') && b2 == Some('\\')) {
         return Reject; // N1 glued to a word
     }
     if "_@#$€£¥%=&~^".contains(before) || matches!((b2, b1), (Some('v' | '=' | '#'), Some(' '))) {
@@ -1071,7 +1074,7 @@ pub(crate) fn validate(hay: &str, start: usize, end: usize) -> Verdict {
     if before == '-' && !s.starts_with('+') && !matches!(b2, Some(' ' | '(')) {
         return Reject; // N4 dash prefix
     }
-    if a0.is_some_and(|c| is_alnum_py(c) || "_@%€$£¥°".contains(c)) {
+    if a0.is_some_and(|c| glued(c) || "_@%€$£¥°".contains(c)) {
         return Reject; // N5 glued after
     }
     if a0.is_some_and(|c| ".,:/-".contains(c))
