@@ -90,6 +90,36 @@ impl OffsetMap {
         self.segs.push(Seg { view, orig, orig_end, linear: false });
     }
 
+    /// Offsets of the derived text where it stops being a plain copy of its
+    /// source: every rewritten piece, and every jump over dropped or
+    /// inserted bytes. Sorted.
+    pub(crate) fn changes(&self) -> Vec<usize> {
+        self.segs
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| !(*i == 0 && s.linear && s.view == 0 && s.orig == 0))
+            .map(|(_, s)| s.view)
+            .collect()
+    }
+
+    /// The segments copied byte for byte: `(derived offset, source offset,
+    /// length)`. A same-length rewrite (leetspeak folding) is one too.
+    pub(crate) fn linear(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        self.segs.iter().filter(|s| s.linear).map(|s| (s.view, s.orig, s.orig_end - s.orig))
+    }
+
+    /// The derived offset that stands for source offset `pos`, for a map
+    /// whose segments run forwards through the source (approximate inside
+    /// a rewritten piece: its start).
+    pub(crate) fn to_view(&self, pos: usize) -> usize {
+        let i = self.segs.partition_point(|s| s.orig <= pos);
+        match i.checked_sub(1).map(|i| &self.segs[i]) {
+            None => 0,
+            Some(s) if s.linear => s.view + (pos - s.orig).min(s.orig_end - s.orig),
+            Some(s) => s.view,
+        }
+    }
+
     /// Number of segments (a measure of how much the view rewrote).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
@@ -375,31 +405,36 @@ pub(crate) fn join_split_letters(text: &str, knows: &dyn Fn(&str) -> bool) -> Op
         i = next(end);
     }
     let singles = remove.len();
-    // A glue character between two letters ("ign-ore"), or a line break
-    // inside a word the dictionary knows ("ign\nore") whose halves are not
-    // both words.
+    // A glue character ("ign-ore") or a line break ("ign\nore") inside a
+    // word the dictionary knows whose halves are not both words. Ordinary
+    // compounds ("well-known", "e-mail") stay as written: joining them
+    // would change nothing a rule reads, yet make every hyphenated text
+    // a derived text to match again.
+    let mut word: Vec<u8> = Vec::new();
+    let mut inside_known = |k: usize, r0: usize| {
+        let l0 = b[..k].iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(0, |p| p + 1);
+        let r1 = b[r0..].iter().position(|c| !c.is_ascii_alphabetic()).map_or(n, |p| r0 + p);
+        let (left, right) = (&text[l0..k], &text[r0..r1]);
+        if left.is_empty() || right.is_empty() || left.len() + right.len() > 32 {
+            return false;
+        }
+        word.clear();
+        word.extend(left.bytes().chain(right.bytes()).map(|c| c.to_ascii_lowercase()));
+        let low = |w: &str| w.to_ascii_lowercase();
+        knows(std::str::from_utf8(&word).unwrap_or_default()) && !(knows(&low(left)) && knows(&low(right)))
+    };
     let mut prev: Option<char> = None;
     let mut it = text.char_indices().peekable();
-    let mut word: Vec<u8> = Vec::new();
     while let Some((k, c)) = it.next() {
         let between =
             prev.is_some_and(char::is_alphabetic) && it.peek().is_some_and(|&(_, d)| d.is_alphabetic());
-        if is_glue_sep(c) && between {
+        if between
+            && (is_glue_sep(c) || c == '\n')
+            && b[k - 1].is_ascii_alphabetic()
+            && b[k + c.len_utf8()].is_ascii_alphabetic()
+            && inside_known(k, k + c.len_utf8())
+        {
             remove.push(k);
-        } else if c == '\n' && between && b[k - 1].is_ascii_alphabetic() && b[k + 1].is_ascii_alphabetic() {
-            let l0 = b[..k].iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(0, |p| p + 1);
-            let r1 = b[k + 1..].iter().position(|c| !c.is_ascii_alphabetic()).map_or(n, |p| k + 1 + p);
-            let (left, right) = (&text[l0..k], &text[k + 1..r1]);
-            if left.len() + right.len() <= 32 {
-                word.clear();
-                word.extend(left.bytes().chain(right.bytes()).map(|c| c.to_ascii_lowercase()));
-                let low = |w: &str| w.to_ascii_lowercase();
-                if knows(std::str::from_utf8(&word).unwrap_or_default())
-                    && !(knows(&low(left)) && knows(&low(right)))
-                {
-                    remove.push(k);
-                }
-            }
         }
         prev = Some(c);
     }
@@ -616,7 +651,10 @@ mod tests {
         assert_eq!(j.text, "please ignore   all  previous, ok?");
         let s = j.text.find("ignore").unwrap();
         assert_eq!(j.map.span(s, s + 6), (7, 18));
-        assert_eq!(join_split_letters("i.g.n.o.r.e ign-ore", &|_| false).unwrap().text, "ignore ignore");
+        // A glue character inside a word goes only when the joined word is known.
+        let known = |w: &str| w == "ignore";
+        assert_eq!(join_split_letters("i.g.n.o.r.e ign-ore", &known).unwrap().text, "ignore ignore");
+        assert_eq!(join_split_letters("i.g.n.o.r.e ign-ore", &|_| false).unwrap().text, "ignore ign-ore");
         assert!(join_split_letters("a plain sentence, 2024-05-01", &|_| false).is_none());
         assert!(join_split_letters("I am a big cat", &|_| false).is_none());
         assert_eq!(join_split_letters("a n   A I", &|_| false).unwrap().text, "an   AI");

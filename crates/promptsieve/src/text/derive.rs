@@ -11,6 +11,7 @@
 //! trigger byte.
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use crate::normalize::{self, Derived, View, join_split_letters};
 
@@ -48,11 +49,13 @@ impl Kind {
     }
 }
 
-/// A derived text with its normalised view, as the matchers and the scorer
-/// read it.
+/// A window of a derived text with its normalised view, as the matchers
+/// and the scorer read it.
 pub(crate) struct DerivedView {
     pub(crate) kind: Kind,
-    pub(crate) derived: Derived,
+    derived: Rc<Derived>,
+    /// Where the window starts in `derived.text`.
+    base: usize,
     pub(crate) view: View<'static>,
 }
 
@@ -60,20 +63,104 @@ impl DerivedView {
     /// Maps a span of the view to the original text.
     pub(crate) fn span(&self, start: usize, end: usize) -> (usize, usize) {
         let (s, e) = self.view.map.span(start, end);
-        self.derived.span(s, e)
+        self.derived.span(self.base + s, self.base + e)
     }
 }
 
-/// The derived texts of `text` with their views.
+/// Bytes of context kept on each side of a disguised piece. Phrases and
+/// grammar chains are a few words long, and the scorer wants a paragraph.
+const WINDOW: usize = 512;
+
+/// The derived texts of `text` with their views. A long text with a
+/// disguise in one place (a stray `&amp;`, one `1337` word) is matched only
+/// in windows around the disguised pieces, not copied and matched whole
+/// once per disguise.
 pub(crate) fn views(text: &str, knows: &dyn Fn(&str) -> bool) -> Vec<DerivedView> {
-    all(text, knows)
-        .into_iter()
-        .map(|(kind, derived)| {
-            let v = normalize::view(&derived.text);
+    let mut out = Vec::new();
+    for (kind, derived) in all(text, knows) {
+        let derived = Rc::new(derived);
+        for (s, e) in windows(kind, &derived, text) {
+            let v = normalize::view(&derived.text[s..e]);
             let view = View { text: Cow::Owned(v.text.into_owned()), map: v.map };
-            DerivedView { kind, derived, view }
-        })
-        .collect()
+            out.push(DerivedView { kind, derived: Rc::clone(&derived), base: s, view });
+        }
+    }
+    out
+}
+
+/// The windows of `d` worth matching: the disguised pieces with
+/// [`WINDOW`] bytes either side, widened to whitespace and merged; the
+/// whole text when they would cover most of it or the disguise is global.
+fn windows(kind: Kind, d: &Derived, src: &str) -> Vec<(usize, usize)> {
+    let t = d.text.as_str();
+    let whole = vec![(0, t.len())];
+    if t.len() <= 4 * WINDOW || matches!(kind, Kind::Reversed | Kind::ReversedWords) {
+        return whole;
+    }
+    // Change points of every layer, brought to this text's offsets through
+    // the layers above it (their maps run forwards through their sources).
+    let mut points = d.map.changes();
+    if d.outer.is_empty() {
+        // Pieces rewritten in place (`1gn0r3` → `ignore`) keep a 1:1 map:
+        // compare the bytes.
+        let mut linear: Vec<_> = d.map.linear().collect();
+        if linear.is_empty() && points.is_empty() && t.len() == src.len() {
+            // An empty map is the identity.
+            linear.push((0, 0, t.len()));
+        }
+        for (v, o, len) in linear {
+            let (a, b) = (&t.as_bytes()[v..v + len], &src.as_bytes()[o..o + len]);
+            let mut k = 0;
+            while let Some(p) = a[k..].iter().zip(&b[k..]).position(|(x, y)| x != y) {
+                points.push(v + k + p);
+                k += p + WINDOW;
+                if k >= len {
+                    break;
+                }
+            }
+        }
+    }
+    for (k, m) in d.outer.iter().enumerate() {
+        for p in m.changes() {
+            let p = d.outer[..k].iter().rev().fold(p, |p, up| up.to_view(p));
+            points.push(d.map.to_view(p));
+        }
+    }
+    if points.is_empty() {
+        return whole;
+    }
+    points.sort_unstable();
+    let widen_left = |mut i: usize| {
+        let stop = i.saturating_sub(64);
+        while i > stop && !t.as_bytes()[i - 1].is_ascii_whitespace() {
+            i -= 1;
+        }
+        while !t.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let widen_right = |mut i: usize| {
+        let stop = (i + 64).min(t.len());
+        while i < stop && !t.as_bytes()[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        while !t.is_char_boundary(i) {
+            i += 1;
+        }
+        i
+    };
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for p in points {
+        let p = p.min(t.len());
+        let s = widen_left(p.saturating_sub(WINDOW));
+        let e = widen_right((p + WINDOW).min(t.len()));
+        match out.last_mut() {
+            Some(last) if s <= last.1 + WINDOW => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    if out.iter().map(|(s, e)| e - s).sum::<usize>() * 2 > t.len() { whole } else { out }
 }
 
 /// Every derived text of `text` whose disguise is present.
