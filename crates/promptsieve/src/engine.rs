@@ -73,7 +73,9 @@ pub(crate) enum Builtin {
     InvisibleControl,
     InvisibleZeroWidth,
     EncodedBase64,
+    EncodedBase32,
     EncodedHex,
+    EncodedVariation,
     EncodedRot13,
     AdversarialSuffix,
     AdversarialSuffixLm,
@@ -81,14 +83,16 @@ pub(crate) enum Builtin {
 }
 
 impl Builtin {
-    const ALL: [(&'static str, Builtin); 11] = [
+    const ALL: [(&'static str, Builtin); 13] = [
         ("invisible-tag", Builtin::InvisibleTag),
         ("invisible-bidi", Builtin::InvisibleBidi),
         ("invisible-variation", Builtin::InvisibleVariation),
         ("invisible-control", Builtin::InvisibleControl),
         ("invisible-zero-width", Builtin::InvisibleZeroWidth),
         ("encoded-base64", Builtin::EncodedBase64),
+        ("encoded-base32", Builtin::EncodedBase32),
         ("encoded-hex", Builtin::EncodedHex),
+        ("encoded-variation", Builtin::EncodedVariation),
         ("encoded-rot13", Builtin::EncodedRot13),
         ("adversarial-suffix", Builtin::AdversarialSuffix),
         ("adversarial-suffix-lm", Builtin::AdversarialSuffixLm),
@@ -857,11 +861,16 @@ impl Engine {
         if depth < MAX_DEPTH {
             for (b, enc) in [
                 (Builtin::EncodedBase64, detect::encoded::Encoding::Base64),
+                (Builtin::EncodedBase32, detect::encoded::Encoding::Base32),
                 (Builtin::EncodedHex, detect::encoded::Encoding::Hex),
             ] {
                 if let Some(rule) = self.builtin_for(b, attack_only) {
                     detect::encoded::scan(self, v, &view.map, enc, rule, depth, hits);
                 }
+            }
+            if let Some(rule) = self.builtin_for(Builtin::EncodedVariation, attack_only) {
+                // Selectors are dropped from the view: this reads the original.
+                detect::encoded::scan_variation(self, text, rule, depth, hits);
             }
             if let Some(rule) = self.builtin_for(Builtin::EncodedRot13, attack_only) {
                 detect::encoded::scan_rot13(self, v, &view.map, rule, hits);
