@@ -52,13 +52,21 @@ const FUNCTION_WORDS: &[&str] = &[
 ];
 
 /// Masks for structures that legitimately carry symbols. Built once.
-static MASKS: LazyLock<[Regex; 5]> = LazyLock::new(|| {
+static MASKS: LazyLock<[Regex; 7]> = LazyLock::new(|| {
     [
         r"`[^`\n]{1,200}`",
-        r#"(?:https?|ftp)://[^\s<>"'`)\]}]+|www\.[^\s<>"'`)\]}]+"#,
+        // Any scheme (app links such as `working-copy://` too); a brace ends
+        // the URL so that a `{placeholder}` in it stays whole.
+        r#"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s<>"'`)\]{}]+|www\.[^\s<>"'`)\]{}]+"#,
         r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}",
         r"\$\{[^{}\n]{0,80}\}|\{\{[^{}\n]{0,80}\}\}",
         r#"</?[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][\w:.-]*(?:="[^"\n]*"|='[^'\n]*')?)*\s*/?>"#,
+        // Terminal escape sequences, raw or written as string escapes in
+        // source code (`"\x1b[1;31m"`, `'\033[0m'`).
+        r"(?:\x1b|\\(?:x1[bB]|033|e|u001[bB]))\[[0-9;:?]{0,40}[A-Za-z]",
+        // One or two symbols quoted as a literal (`"["`, `'{'`): a
+        // character named, not soup.
+        r#""[^"\w\s]{1,2}"|'[^'\w\s]{1,2}'"#,
     ]
     .map(|p| Regex::new(p).unwrap_or_else(|e| panic!("suffix mask {p}: {e}")))
 });
@@ -94,6 +102,7 @@ pub(crate) fn mask(text: &str) -> Cow<'_, str> {
     // none of them, and then nothing is masked and nothing is copied.
     let b = text.as_bytes();
     let (mut tick, mut colon, mut w, mut at, mut brace, mut lt) = (false, false, false, false, false, false);
+    let (mut esc, mut backslash, mut quote) = (false, false, false);
     for &c in b {
         match c {
             b'`' => tick = true,
@@ -102,17 +111,31 @@ pub(crate) fn mask(text: &str) -> Cow<'_, str> {
             b'@' => at = true,
             b'{' => brace = true,
             b'<' => lt = true,
+            0x1b => esc = true,
+            b'\\' => backslash = true,
+            b'"' | b'\'' => quote = true,
             _ => {}
         }
     }
     let has = |needle: &str| text.contains(needle);
     let fenced = tick && has("```");
-    let wanted =
-        [tick, (colon && has("://")) || (w && has("www.")), at, brace && (has("${") || has("{{")), lt];
-    if !fenced && !wanted.contains(&true) {
+    let wanted = [
+        tick,
+        (colon && has("://")) || (w && has("www.")),
+        at,
+        brace && (has("${") || has("{{")),
+        lt,
+        esc || (backslash && has("[")),
+        quote,
+    ];
+    let structured = structured_lines(text);
+    if !fenced && !wanted.contains(&true) && structured.is_empty() {
         return Cow::Borrowed(text);
     }
     let mut masked = vec![false; text.len()];
+    for (s, e) in structured {
+        masked[s..e].iter_mut().for_each(|m| *m = true);
+    }
     // Fenced code blocks, line by line: from a ``` line through the next one.
     let mut lines = Vec::new();
     let mut pos = 0;
@@ -121,7 +144,7 @@ pub(crate) fn mask(text: &str) -> Cow<'_, str> {
         pos += line.len();
     }
     let mut i = 0;
-    while i < lines.len() {
+    while fenced && i < lines.len() {
         if lines[i].1.trim_start_matches([' ', '\t']).starts_with("```")
             && let Some(j) =
                 (i + 1..lines.len()).find(|&j| lines[j].1.trim_start_matches([' ', '\t']).starts_with("```"))
@@ -155,6 +178,179 @@ pub(crate) fn mask(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// How much a line looks like code, terminal output or a data row rather
+/// than prose.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum LineKind {
+    Blank,
+    Prose,
+    /// A code-ish shape that one line alone does not settle (an optimised
+    /// suffix, too, may end in a bracket): it counts next to another.
+    Weak,
+    /// Settled by the line alone: coloured terminal output, or a minified
+    /// or serialised blob.
+    Strong,
+}
+
+/// Byte ranges of the lines that are code, terminal output or structured
+/// data: any [`LineKind::Strong`] line and every [`LineKind::Weak`] line
+/// next to another non-prose line (one blank line between allowed). Such
+/// lines carry symbols by design; an appended suffix is a line of its own
+/// shape, after prose, and not part of a run of code lines.
+fn structured_lines(text: &str) -> Vec<(usize, usize)> {
+    let mut lines: Vec<(usize, usize, LineKind)> = Vec::new();
+    let mut pos = 0;
+    let mut any = false;
+    for line in text.split_inclusive('\n') {
+        let kind = line_kind(line);
+        any |= matches!(kind, LineKind::Weak | LineKind::Strong);
+        lines.push((pos, pos + line.len(), kind));
+        pos += line.len();
+    }
+    if !any {
+        return Vec::new();
+    }
+    let coded = |k: LineKind| matches!(k, LineKind::Weak | LineKind::Strong);
+    // The nearest non-blank neighbour on each side, over one blank line at most.
+    let neighbour = |i: usize, step: isize| {
+        let mut j = i as isize;
+        for _ in 0..2 {
+            j += step;
+            let k = lines.get(usize::try_from(j).ok()?)?.2;
+            if k != LineKind::Blank {
+                return Some(k);
+            }
+        }
+        None
+    };
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (i, &(s, e, kind)) in lines.iter().enumerate() {
+        let keep = match kind {
+            LineKind::Strong => true,
+            LineKind::Weak => neighbour(i, -1).is_some_and(coded) || neighbour(i, 1).is_some_and(coded),
+            _ => false,
+        };
+        if keep {
+            match out.last_mut() {
+                Some(last) if last.1 == s => last.1 = e,
+                _ => out.push((s, e)),
+            }
+        }
+    }
+    out
+}
+
+/// The byte length of the terminal escape sequence (`ESC [ params letter`)
+/// at the start of `b`, or 0.
+fn escape_len(b: &[u8]) -> usize {
+    if b.first() != Some(&0x1b) || b.get(1) != Some(&b'[') {
+        return 0;
+    }
+    let params = b[2..].iter().take(40).take_while(|c| c.is_ascii_digit() || b";:?".contains(c)).count();
+    if b.get(2 + params).is_some_and(u8::is_ascii_alphabetic) { 3 + params } else { 0 }
+}
+
+/// Classifies one line (with its line break, if any).
+fn line_kind(line: &str) -> LineKind {
+    let raw = line.trim_end_matches(['\n', '\r']);
+    // Terminal colours: drop the sequences and judge the rest; a coloured
+    // line is tool output (syntax highlighting, a log), not a prompt.
+    let clean: Cow<'_, str> = if raw.as_bytes().contains(&0x1b) {
+        let b = raw.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        let mut seqs = 0;
+        while i < b.len() {
+            let n = escape_len(&b[i..]);
+            if n > 0 {
+                seqs += 1;
+                i += n;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        if seqs > 0 {
+            return LineKind::Strong;
+        }
+        Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+    } else {
+        Cow::Borrowed(raw)
+    };
+    let t = clean.trim_end();
+    let body = t.trim_start();
+    if body.is_empty() {
+        return LineKind::Blank;
+    }
+    let indent = &t[..t.len() - body.len()];
+    let chars = body.chars().count();
+    let spaces = body.chars().filter(|c| c.is_whitespace()).count();
+    // Minified code and serialised data: long, nearly spaceless, dense in
+    // separators and brackets.
+    if chars >= 80 && spaces * 16 <= chars {
+        let punct = body.bytes().filter(|c| b";{}()[]=,:\"".contains(c)).count();
+        if punct * 8 >= chars {
+            return LineKind::Strong;
+        }
+    }
+    let weak = indent.starts_with('\t')
+        || indent.len() >= 2
+        || ends_like_code(body)
+        || starts_like_code(body)
+        || spaces == 0 && !is_plain(body)
+        || is_row(body)
+        || is_assignment(body);
+    if weak { LineKind::Weak } else { LineKind::Prose }
+}
+
+/// A statement or expression that continues: `;`, an opened or closed
+/// bracket, a separator, a line continuation or a binary operator.
+fn ends_like_code(body: &str) -> bool {
+    const OPS: &[&str] = &["=>", "->", "%>%", "|>", "&&", "||", " |", " =", " +", ":="];
+    body.ends_with([';', '{', '}', '(', '[', ']', ')', ',', '\\']) || OPS.iter().any(|op| body.ends_with(op))
+}
+
+/// Comment leaders, closing brackets, preprocessor lines, method chains,
+/// LaTeX commands and a few keywords that start a statement.
+fn starts_like_code(body: &str) -> bool {
+    const LEADS: &[&str] = &[
+        "//", "/*", "*/", "* ", "#include", "#define", "#[", "#!", "<!--", "-->", "}", ")", "]", "@", "$ ",
+        "$(", "import ", "from ", "def ", "fn ", "let ", "const ", "var ", "return ", "return;", "if (",
+        "for (", "while (", "} else", "case ", "pub ", "use ", "static ", "struct ", "class ", "#if",
+        "#endif",
+    ];
+    if LEADS.iter().any(|l| body.starts_with(l)) {
+        return true;
+    }
+    let b = body.as_bytes();
+    // `.method(` chains and `\command` (LaTeX, troff).
+    (b[0] == b'.' || b[0] == b'\\') && b.get(1).is_some_and(u8::is_ascii_alphabetic)
+}
+
+/// A table or delimited data row: pipes around or between cells, or four
+/// or more `;` or `\t` separators.
+fn is_row(body: &str) -> bool {
+    let pipes = body.matches('|').count();
+    (body.starts_with('|') && body.ends_with('|') && pipes >= 2)
+        || pipes >= 3
+        || body.matches(';').count() >= 4
+        || body.matches('\t').count() >= 3
+}
+
+/// `name = value`, `name := value`, `name <- value`, `NAME=value`: an
+/// identifier (dotted, indexed) bound to something.
+fn is_assignment(body: &str) -> bool {
+    let b = body.as_bytes();
+    let name = b.iter().take_while(|c| c.is_ascii_alphanumeric() || b"_.$[]'\"".contains(c)).count();
+    if name == 0 || !b[0].is_ascii_alphabetic() && !b"_$".contains(&b[0]) {
+        return false;
+    }
+    let rest = body[name..].trim_start_matches(' ');
+    ["=", ":=", "<-", "+=", "-=", "|="]
+        .iter()
+        .any(|op| rest.strip_prefix(op).is_some_and(|r| !r.starts_with('=')))
 }
 
 /// Tokens: runs between whitespace and literal `\n`, `\t`, `\r` escapes
@@ -579,11 +775,14 @@ fn paragraph_events(par: &str, off: usize, ev: &mut Vec<(usize, f64)>) {
                         }
                     }
                 } else if seen_alnum {
-                    let mut j = k;
+                    // `1)`, `b)`, `iv)` and `1.)` number list items.
+                    let end = if k > 0 && chars[k - 1].1 == '.' { k - 1 } else { k };
+                    let mut j = end;
                     while j > 0 && chars[j - 1].1.is_alphanumeric() {
                         j -= 1;
                     }
-                    let enumerator = (j == 0 || chars[j - 1].1.is_whitespace()) && (1..=3).contains(&(k - j));
+                    let enumerator =
+                        (j == 0 || chars[j - 1].1.is_whitespace()) && (1..=3).contains(&(end - j));
                     if !enumerator {
                         ev.push((off + i, 1.0));
                     }
