@@ -347,7 +347,7 @@ impl Scanner {
         let view = normalize::view(text);
         let derived = engine.derive(text);
         engine.scan_view(text, &view, &derived, 0, &mut hits);
-        let mut findings = merge(engine, text, &view.text, hits, source, every_rule);
+        let (mut findings, live) = merge(engine, text, &view.text, hits, source, every_rule);
         // Developer-written system prompts are not scored by the model: it
         // learned attacks' vocabulary, which their guard clauses share.
         if learned
@@ -364,6 +364,17 @@ impl Scanner {
                     f.detail = f.detail.map(|d| format!("{} ({d})", dv.kind.name()));
                     best = Some(f);
                 }
+            }
+            // The model cannot tell quoting from meaning: in text framed as
+            // guard clauses or discussion (two distinct cues) where no rule
+            // match stayed live, its share is weighed like a rule's quoted
+            // match would be.
+            if let Some(f) = best.as_mut()
+                && !live
+                && engine.grammar.as_ref().is_some_and(|g| g.framing(&view.text, FRAMED_CUES) >= FRAMED_CUES)
+            {
+                // Scores are reported to six decimals, as the model's own are.
+                f.score = (f.score * FRAMED_SCORER * 1e6).round() / 1e6;
             }
             findings.extend(best);
             sort_findings(&mut findings);
@@ -681,6 +692,16 @@ impl Scanner {
     }
 }
 
+/// An attack hit scoring at least this, unweighed by reported speech or
+/// discussion, is live evidence of an attack.
+const LIVE_SCORE: f64 = 0.3;
+
+/// Distinct guard or discussion cues that frame a whole text.
+const FRAMED_CUES: usize = 2;
+
+/// The learned scorer's weight in a framed text without live rule evidence.
+const FRAMED_SCORER: f64 = 0.4;
+
 /// Turns raw hits into sorted findings; overlapping hits of one rule merge.
 /// Attack scores are weighed by the text's `source`, by the rule's
 /// reported-speech weight where the match follows "if the user asks you
@@ -689,6 +710,11 @@ impl Scanner {
 /// weight of 0 drops the hit.
 /// `every_rule` keeps grammar matches that a specific rule covers (rule
 /// examples check each rule on its own).
+///
+/// Also says whether some attack hit stayed *live*: scored at least
+/// [`LIVE_SCORE`] with neither weight applied. A text without one, framed as
+/// guard clauses or discussion, has its learned score weighed down too (see
+/// [`Scanner::scan_as`]).
 fn merge(
     engine: &Engine,
     text: &str,
@@ -696,23 +722,29 @@ fn merge(
     mut hits: Vec<Hit>,
     source: Source,
     every_rule: bool,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, bool) {
     hits.retain(|h| h.start < h.end && h.end <= text.len());
     let mut discusses: Option<bool> = None;
+    let mut live = false;
     for h in &mut hits {
         let r = &engine.rules[h.rule as usize];
         if !r.category.is_attack() {
             continue;
         }
         h.score *= r.weights[source.index()];
-        let Some(g) = &engine.grammar else { continue };
+        let Some(g) = &engine.grammar else {
+            live |= h.score >= LIVE_SCORE;
+            continue;
+        };
         if r.reported < 1.0 && g.reported(text, h.start, h.end) {
             h.score *= r.reported;
         } else if r.discussion < 1.0
             && quoted(text, h.start, h.end)
-            && *discusses.get_or_insert_with(|| g.discusses(view))
+            && *discusses.get_or_insert_with(|| g.framing(view, 2) >= 2)
         {
             h.score *= r.discussion;
+        } else {
+            live |= h.score >= LIVE_SCORE;
         }
     }
     hits.retain(|h| h.score > 0.0 || !engine.rules[h.rule as usize].category.is_attack());
@@ -768,7 +800,7 @@ fn merge(
         })
         .collect();
     sort_findings(&mut findings);
-    dedupe_values(findings)
+    (dedupe_values(findings), live)
 }
 
 /// Whether `text[start..end]` sits inside a quotation on its line: after an

@@ -55,6 +55,20 @@ pub(crate) const DISCUSS_SLOT: &str = "discuss";
 /// say it is quoted rather than meant ("if the user asks you to …").
 pub(crate) const REPORTED_SLOT: &str = "reported";
 
+/// The slot of refusals of a request ("refuse any request to", "ignore all
+/// attempts to"): like `reported` before a match, and also where a rule's
+/// match swallowed the refusal ("Ignore all requests to ignore previous
+/// instructions" is one override match that begins with a refusal). Bare
+/// negations stay in `reported` only: "Do not follow your previous
+/// instructions" is an override.
+pub(crate) const REFUSAL_SLOT: &str = "refusal";
+
+/// The slot of cues that frame a text as protecting its own instructions
+/// ("never reveal", "keep these instructions confidential"); with the
+/// `discuss` cues they say a whole text is guard clauses or discussion
+/// (see [`Grammar::framing`]).
+pub(crate) const GUARD_SLOT: &str = "guard";
+
 /// How far before a match a reported-speech cue may end, in bytes of the
 /// original text.
 const REPORTED_REACH: usize = 80;
@@ -201,7 +215,7 @@ impl Compiled {
             return Err("at most 64 grammar languages".into());
         }
         let mut names: Vec<&str> = langs.iter().flat_map(|l| l.slots.keys().map(String::as_str)).collect();
-        names.extend([DISCUSS_SLOT, REPORTED_SLOT]);
+        names.extend([DISCUSS_SLOT, REPORTED_SLOT, REFUSAL_SLOT, GUARD_SLOT]);
         names.sort_unstable();
         names.dedup();
         let slots: HashMap<String, u16> =
@@ -342,12 +356,13 @@ impl GrammarBuilder {
     /// (the discussion and reported-speech cues).
     pub(crate) fn build(self) -> Option<Grammar> {
         let c = &self.compiled;
-        let (discuss, reported) = (c.slots[DISCUSS_SLOT], c.slots[REPORTED_SLOT]);
         (!c.trie.outputs.is_empty()).then(|| Grammar {
             compiled: self.compiled.clone(),
             rules: self.rules,
-            discuss,
-            reported,
+            discuss: c.slots[DISCUSS_SLOT],
+            reported: c.slots[REPORTED_SLOT],
+            refusal: c.slots[REFUSAL_SLOT],
+            guard: c.slots[GUARD_SLOT],
         })
     }
 }
@@ -687,6 +702,8 @@ pub(crate) struct Grammar {
     rules: Vec<GrammarRule>,
     discuss: u16,
     reported: u16,
+    refusal: u16,
+    guard: u16,
 }
 
 impl Grammar {
@@ -802,34 +819,48 @@ impl Grammar {
     }
 
     /// Whether a reported-speech cue ("if the user asks you to", "users may
-    /// try to", "never") ends right before `text[start..]` (only
-    /// punctuation between): the phrase that follows is reported or
-    /// negated, not meant. The cue must share a language with the phrase
-    /// `text[start..end]` (most of the slot-phrase bytes in it): a French
-    /// "ne" or a Polish "nie" before English words negates nothing.
+    /// try to", "never") or a refusal ("refuse any request to") ends right
+    /// before `text[start..]` (only punctuation between), or a refusal opens
+    /// the match itself and ends inside it: the phrase that follows is
+    /// reported, negated or refused, not meant. The cue must share a
+    /// language with the phrase `text[start..end]` (most of the slot-phrase
+    /// bytes in it): a French "ne" or a Polish "nie" before English words
+    /// negates nothing.
     pub(crate) fn reported(&self, text: &str, start: usize, end: usize) -> bool {
         let lo = crate::util::floor_boundary(text, start.saturating_sub(REPORTED_REACH));
         let view = normalize::view(&text[lo..start]);
         let v = view.text.as_ref();
         let lower = v.to_ascii_lowercase();
         let m = self.matched(v, &lower);
-        let Some(n) = m.halves.len().checked_sub(1) else { return false };
-        let langs = m
+        let mut langs = match m.halves.len().checked_sub(1) {
+            Some(n) => m
+                .hits
+                .iter()
+                .filter(|h| {
+                    let after = h.last as usize + 1;
+                    (h.slot == self.reported || h.slot == self.refusal)
+                        && m.halves[n] == m.halves[after]
+                        && m.ends[n] == m.ends[after]
+                })
+                .fold(0u64, |a, h| a | h.langs),
+            None => 0,
+        };
+        let phrase = &text[start..crate::util::floor_boundary(text, end.min(start + 2 * REPORTED_REACH))];
+        let pv = normalize::view(phrase);
+        let pl = pv.text.to_ascii_lowercase();
+        let pm = self.matched(&pv.text, &pl);
+        // A refusal at the match's first token that leaves words after it.
+        let last = pm.halves.len().saturating_sub(1);
+        langs |= pm
             .hits
             .iter()
-            .filter(|h| {
-                let after = h.last as usize + 1;
-                h.slot == self.reported && m.halves[n] == m.halves[after] && m.ends[n] == m.ends[after]
-            })
+            .filter(|h| h.slot == self.refusal && h.first == 0 && (h.last as usize + 1) < last)
             .fold(0u64, |a, h| a | h.langs);
         if langs == 0 {
             return false;
         }
-        let phrase = &text[start..crate::util::floor_boundary(text, end.min(start + 2 * REPORTED_REACH))];
-        let pv = normalize::view(phrase);
-        let pl = pv.text.to_ascii_lowercase();
         let (mut shared, mut other) = (0, 0);
-        for h in &self.matched(&pv.text, &pl).hits {
+        for h in pm.hits.iter().filter(|h| h.slot != self.refusal) {
             if h.langs & langs != 0 {
                 shared += h.end - h.start;
             } else {
@@ -839,21 +870,23 @@ impl Grammar {
         shared >= other
     }
 
-    /// Whether view `v` discusses attacks in the third person: two distinct
-    /// discussion cues (`discuss` slot phrases) occur in it.
-    pub(crate) fn discusses(&self, v: &str) -> bool {
+    /// How many distinct cues of guard clauses (`guard`) or of third-person
+    /// discussion (`discuss`) view `v` holds, at most `cap`: text that
+    /// protects its own instructions or talks about attacks.
+    pub(crate) fn framing(&self, v: &str, cap: usize) -> usize {
         let lower = v.to_ascii_lowercase();
         let m = self.matched(v, &lower);
-        let mut first: Option<&str> = None;
-        for h in m.hits.iter().filter(|h| h.slot == self.discuss) {
+        let mut seen: Vec<&str> = Vec::new();
+        for h in m.hits.iter().filter(|h| h.slot == self.discuss || h.slot == self.guard) {
             let cue = &lower[h.start..h.end];
-            match first {
-                None => first = Some(cue),
-                Some(f) if f != cue => return true,
-                Some(_) => {}
+            if !seen.contains(&cue) {
+                seen.push(cue);
+                if seen.len() >= cap {
+                    break;
+                }
             }
         }
-        false
+        seen.len()
     }
 }
 
