@@ -1,15 +1,23 @@
 //! `promptsieve train-scorer`: rebuilds the learned injection scorer's
-//! weights (`rules/model/injection-scorer.bin`) from a labelled JSONL corpus,
-//! deterministically, and prints k-fold cross-validation numbers.
+//! weights (`rules/model/injection-scorer.bin`) from labelled JSONL corpora,
+//! deterministically, and prints source-grouped cross-validation numbers.
 //!
 //! Model: L2-regularised logistic regression (`½‖w‖² + C Σ log(1 + e^{−y m})`)
 //! over the engine's own hashed n-gram features (`promptsieve::scorer`),
 //! solved by L-BFGS. The calibration `p = σ(a·m + c)` is chosen on
 //! out-of-fold margins so that the rules and the model, combined by the
 //! engine's noisy-OR at the scanner's threshold, keep the false-positive
-//! rate on benign rows under `--max-fpr`. Folds are stratified by category
-//! and assigned by a hash of the text (no random state): the same corpus
-//! gives the same weights, byte for byte.
+//! rate on benign rows under `--max-fpr`.
+//!
+//! Every row's source must be listed in `eval/sources.toml`; rows of a
+//! source with `train = false` (licence) are never trained or calibrated
+//! on, but are scored in every report. Folds are grouped by source: a
+//! source lies wholly in one fold, so the numbers measure how the detector
+//! does on a source it has never seen (rows of one source share templates,
+//! and row-level folds let the model recognise the template instead of the
+//! attack). Sources go largest first to the fold with the fewest rows; the
+//! inner calibration split reuses the outer folds, so it is grouped too. No
+//! random state: the same corpora give the same weights, byte for byte.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -24,9 +32,14 @@ use crate::{out, train_lm};
 
 #[derive(Args)]
 pub(crate) struct TrainArgs {
-    /// The labelled JSONL corpus (`text`, `label` injection|benign,
-    /// `source`, `category`).
-    corpus: PathBuf,
+    /// The labelled JSONL corpora (`text`, `label` injection|benign,
+    /// `source`, `category`); their rows are pooled.
+    #[arg(required = true)]
+    corpus: Vec<PathBuf>,
+    /// Every source a row may carry, with whether it may train the shipped
+    /// weights (`train = true|false`).
+    #[arg(long, default_value = "eval/sources.toml")]
+    sources: PathBuf,
     /// Where to write the weights.
     #[arg(long, default_value = "rules/model/injection-scorer.bin")]
     out: PathBuf,
@@ -67,6 +80,8 @@ pub(crate) struct TrainArgs {
 
 struct Row {
     injection: bool,
+    /// The source's licence lets the row train the shipped weights.
+    train: bool,
     source: String,
     category: String,
     /// The rules' risk without the scorer and the suffix LM.
@@ -79,16 +94,57 @@ struct Row {
     fold: usize,
 }
 
-/// FNV-1a, for fold assignment.
-fn hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+#[derive(serde::Deserialize)]
+struct SourceList {
+    source: Vec<SourceEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct SourceEntry {
+    name: String,
+    train: bool,
+}
+
+/// `eval/sources.toml`: source name → may train.
+pub(crate) fn load_sources(path: &std::path::Path) -> Result<BTreeMap<String, bool>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let list: SourceList = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut map = BTreeMap::new();
+    for s in list.source {
+        if map.insert(s.name.clone(), s.train).is_some() {
+            return Err(format!("{}: source {:?} listed twice", path.display(), s.name));
+        }
+    }
+    Ok(map)
+}
+
+/// Source-grouped folds: sources by row count, largest first (ties by
+/// name), each to the fold with the fewest rows so far (ties: lowest).
+fn grouped_folds(sources: &[&str], folds: usize) -> Result<Vec<usize>, String> {
+    let mut size: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in sources {
+        *size.entry(s).or_default() += 1;
+    }
+    if size.len() < folds {
+        return Err(format!("{} sources cannot fill {folds} source-grouped folds", size.len()));
+    }
+    let mut order: Vec<(&str, usize)> = size.into_iter().collect();
+    order.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(y.0)));
+    let mut load = vec![0usize; folds];
+    let mut of: BTreeMap<&str, usize> = BTreeMap::new();
+    for (s, n) in order {
+        let k = (0..folds).min_by_key(|&k| (load[k], k)).unwrap_or(0);
+        load[k] += n;
+        of.insert(s, k);
+    }
+    Ok(sources.iter().map(|s| of[s]).collect())
 }
 
 pub(crate) fn run(a: TrainArgs) -> Result<u8, String> {
     if a.folds < 2 {
         return Err("--folds must be at least 2".into());
     }
-    let text = std::fs::read_to_string(&a.corpus).map_err(|e| format!("{}: {e}", a.corpus.display()))?;
+    let allowed = load_sources(&a.sources)?;
     // The suffix LM is cross-validated here too, so the rules' risk leaves it out.
     let rules_only =
         ScannerBuilder::new().scorer(false).disable(SUFFIX_LM_RULE).build([]).map_err(|e| e.to_string())?;
@@ -106,42 +162,40 @@ pub(crate) fn run(a: TrainArgs) -> Result<u8, String> {
     };
     let spec = FeatureSpec { bits: a.bits, words, chars, min_words: a.min_words };
     let mut raw = Vec::new();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let v: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", a.corpus.display(), n + 1))?;
-        let t = v["text"].as_str().ok_or_else(|| format!("{}:{}: no text", a.corpus.display(), n + 1))?;
-        let injection = match v["label"].as_str() {
-            Some("injection") => true,
-            Some("benign") => false,
-            other => return Err(format!("{}:{}: bad label {other:?}", a.corpus.display(), n + 1)),
-        };
-        raw.push((
-            t.to_string(),
-            injection,
-            v["source"].as_str().unwrap_or("-").to_string(),
-            v["category"].as_str().unwrap_or("-").to_string(),
-        ));
-    }
-    // Stratified folds: within each category, rows ordered by text hash.
-    let mut by_cat: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, r) in raw.iter().enumerate() {
-        by_cat.entry(r.3.as_str()).or_default().push(i);
-    }
-    let mut fold = vec![0; raw.len()];
-    for idx in by_cat.values_mut() {
-        idx.sort_by_key(|&i| (hash(&raw[i].0), i));
-        for (k, &i) in idx.iter().enumerate() {
-            fold[i] = k % a.folds;
+    for path in &a.corpus {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let at = || format!("{}:{}", path.display(), n + 1);
+            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{}: {e}", at()))?;
+            let t = v["text"].as_str().ok_or_else(|| format!("{}: no text", at()))?;
+            let injection = match v["label"].as_str() {
+                Some("injection") => true,
+                Some("benign") => false,
+                other => return Err(format!("{}: bad label {other:?}", at())),
+            };
+            let source = v["source"].as_str().unwrap_or("-");
+            let train = *allowed.get(source).ok_or_else(|| {
+                format!("{}: source {source:?} is not listed in {}", at(), a.sources.display())
+            })?;
+            raw.push((
+                t.to_string(),
+                injection,
+                source.to_string(),
+                v["category"].as_str().unwrap_or("-").to_string(),
+                train,
+            ));
         }
     }
+    let fold = grouped_folds(&raw.iter().map(|r| r.2.as_str()).collect::<Vec<_>>(), a.folds)?;
     let mut rows: Vec<Row> = raw
         .iter()
         .enumerate()
-        .map(|(i, (t, inj, src, cat))| {
+        .map(|(i, (t, inj, src, cat, train))| {
             let (x, n_words) = features(t, &spec);
             let base = rules_only.scan(t).risk;
             Row {
                 injection: *inj,
+                train: *train,
                 source: src.clone(),
                 category: cat.clone(),
                 base,
@@ -154,11 +208,13 @@ pub(crate) fn run(a: TrainArgs) -> Result<u8, String> {
         .collect();
     let dim = 1usize << a.bits;
     let mut stdout = std::io::stdout().lock();
+    let names: Vec<String> = a.corpus.iter().map(|p| p.display().to_string()).collect();
     out!(
         stdout,
-        "corpus {} — {} rows, {} folds, C={}, 2^{} buckets, features {}, min words {}, keep {}",
-        a.corpus.display(),
+        "corpus {} — {} rows ({} evaluation-only), {} source-grouped folds, C={}, 2^{} buckets, features {}, min words {}, keep {}",
+        names.join(" + "),
         rows.len(),
+        rows.iter().filter(|r| !r.train).count(),
         a.folds,
         a.c,
         a.bits,
@@ -168,7 +224,8 @@ pub(crate) fn run(a: TrainArgs) -> Result<u8, String> {
     );
 
     let texts: Vec<&str> = raw.iter().map(|r| r.0.as_str()).collect();
-    let benign: Vec<bool> = rows.iter().map(|r| !r.injection).collect();
+    // The suffix LM counts, and sets `τ` on, trainable benign rows only.
+    let benign: Vec<bool> = rows.iter().map(|r| !r.injection && r.train).collect();
     let lm_cv = train_lm::cross_validate(&texts, &benign, &fold, a.folds, &a.lm);
     let with_lm =
         |base: f64, flagged: bool| if flagged { 1.0 - (1.0 - base) * (1.0 - lm_score) } else { base };
@@ -181,7 +238,7 @@ pub(crate) fn run(a: TrainArgs) -> Result<u8, String> {
     let mut lm_flag = vec![false; rows.len()];
     let mut taus = Vec::new();
     for k in 0..a.folds {
-        let train: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].fold != k).collect();
+        let train: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].fold != k && rows[i].train).collect();
         let tau_k = train_lm::tau(train.iter().filter(|&&i| benign[i]).map(|&i| lm_cv.inner[k][i]), &a.lm);
         for &i in &train {
             rows[i].rules = with_lm(rows[i].base, lm_cv.inner[k][i] >= tau_k);
@@ -191,7 +248,7 @@ pub(crate) fn run(a: TrainArgs) -> Result<u8, String> {
             held_out_rules[i] = with_lm(rows[i].base, lm_flag[i]);
         }
         taus.push(tau_k);
-        let inner = inner_oof(&rows, &train, a.c, dim, a.keep, 3);
+        let inner = inner_oof(&rows, &train, a.c, dim, a.keep);
         let cal = calibrate(&rows, &train, &inner, &a);
         let (w, b) = quantised(&fit(&rows, &train, a.c, dim), a.keep);
         for i in (0..rows.len()).filter(|&i| rows[i].fold == k) {
@@ -220,8 +277,9 @@ pub(crate) fn run(a: TrainArgs) -> Result<u8, String> {
     promptsieve::suffix_lm::Lm::from_bytes(&lm_bytes)?;
     std::fs::write(a.lm.out(), &lm_bytes).map_err(|e| format!("{}: {e}", a.lm.out().display()))?;
     out!(stdout, "wrote {} ({} bytes; tau {tau:.2} bits/char)", a.lm.out().display(), lm_bytes.len());
-    // The shipped model: all rows, calibrated on the outer out-of-fold margins.
-    let all: Vec<usize> = (0..rows.len()).collect();
+    // The shipped model: all trainable rows, calibrated on their outer
+    // out-of-fold margins.
+    let all: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].train).collect();
     let cal = calibrate(&rows, &all, &oof, &a);
     let (w, b) = fit(&rows, &all, a.c, dim);
     let trained = Trained {
@@ -246,13 +304,17 @@ pub(crate) fn run(a: TrainArgs) -> Result<u8, String> {
     Ok(0)
 }
 
-/// Out-of-fold margins over `idx` with `k` inner folds (by position).
-fn inner_oof(rows: &[Row], idx: &[usize], c: f64, dim: usize, keep: usize, k: usize) -> Vec<f64> {
+/// Out-of-fold margins over `idx`, the inner folds being the outer folds
+/// present in `idx` (so they are source-grouped too).
+fn inner_oof(rows: &[Row], idx: &[usize], c: f64, dim: usize, keep: usize) -> Vec<f64> {
     let mut m = vec![0f64; rows.len()];
-    for f in 0..k {
-        let train: Vec<usize> = idx.iter().enumerate().filter(|(p, _)| p % k != f).map(|(_, &i)| i).collect();
+    let mut groups: Vec<usize> = idx.iter().map(|&i| rows[i].fold).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    for f in groups {
+        let train: Vec<usize> = idx.iter().copied().filter(|&i| rows[i].fold != f).collect();
         let (w, b) = quantised(&fit(rows, &train, c, dim), keep);
-        for (_, &i) in idx.iter().enumerate().filter(|(p, _)| p % k == f) {
+        for &i in idx.iter().filter(|&&i| rows[i].fold == f) {
             m[i] = if rows[i].scored { margin(&rows[i].x, &w, b) } else { f64::NEG_INFINITY };
         }
     }
@@ -318,14 +380,42 @@ fn calibrate(rows: &[Row], idx: &[usize], margins: &[f64], args: &TrainArgs) -> 
 }
 
 /// Recall at the largest threshold that keeps at most ⌊1 % of benign⌋
-/// benign rows above it.
-fn recall_at_1pct(scores: &[(f64, bool)]) -> f64 {
+/// benign rows above it, and the benign FPR there.
+fn recall_at_1pct(scores: &[(f64, bool)]) -> (f64, f64) {
     let mut benign: Vec<f64> = scores.iter().filter(|s| !s.1).map(|s| s.0).collect();
     benign.sort_by(|x, y| y.total_cmp(x));
     let allowed = benign.len() / 100;
     let t = benign.get(allowed).copied().unwrap_or(f64::MIN);
     let inj: Vec<f64> = scores.iter().filter(|s| s.1).map(|s| s.0).collect();
-    inj.iter().filter(|&&s| s > t).count() as f64 / inj.len().max(1) as f64
+    let fp = benign.iter().filter(|&&s| s > t).count();
+    (
+        inj.iter().filter(|&&s| s > t).count() as f64 / inj.len().max(1) as f64,
+        fp as f64 / benign.len().max(1) as f64,
+    )
+}
+
+/// Rows and hits of rules, model and combination at the threshold.
+#[derive(Default, Clone, Copy)]
+struct Hits {
+    n: usize,
+    hit: [usize; 3],
+}
+
+impl Hits {
+    fn add(&mut self, flags: [bool; 3]) {
+        self.n += 1;
+        for (h, f) in self.hit.iter_mut().zip(flags) {
+            *h += usize::from(f);
+        }
+    }
+
+    fn rate(&self, k: usize) -> String {
+        if self.n == 0 {
+            "     -".into()
+        } else {
+            format!("{:5.1}%", 100.0 * self.hit[k] as f64 / self.n as f64)
+        }
+    }
 }
 
 fn report(
@@ -335,61 +425,108 @@ fn report(
     cal: &[(f64, f64)],
     a: &TrainArgs,
 ) -> Result<(), String> {
-    let mut rec1 = [Vec::new(), Vec::new(), Vec::new()];
-    let mut at_t: BTreeMap<(bool, String), (usize, usize)> = BTreeMap::new();
-    let mut src: BTreeMap<(bool, String), (usize, usize)> = BTreeMap::new();
-    let (mut tp, mut fp, mut pos, mut neg) = (0, 0, 0, 0);
-    for (k, &fold_cal) in cal.iter().enumerate().take(a.folds) {
-        let idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].fold == k).collect();
-        let model: Vec<(f64, bool)> = idx.iter().map(|&i| (oof[i], rows[i].injection)).collect();
-        let rules: Vec<(f64, bool)> = idx.iter().map(|&i| (rows[i].rules, rows[i].injection)).collect();
-        let comb: Vec<(f64, bool)> = idx
-            .iter()
-            .map(|&i| (combined(rows[i].rules, oof[i], fold_cal, a.floor), rows[i].injection))
-            .collect();
-        rec1[0].push(recall_at_1pct(&rules));
-        rec1[1].push(recall_at_1pct(&model));
-        rec1[2].push(recall_at_1pct(&comb));
-        for (&i, &(s, inj)) in idx.iter().zip(&comb) {
-            let hit = s >= a.threshold;
-            let e = at_t.entry((inj, rows[i].category.clone())).or_default();
-            e.0 += 1;
-            e.1 += usize::from(hit);
-            let e = src.entry((inj, rows[i].source.clone())).or_default();
-            e.0 += 1;
-            e.1 += usize::from(hit);
-            if inj {
-                pos += 1;
-                tp += usize::from(hit);
-            } else {
-                neg += 1;
-                fp += usize::from(hit);
-            }
+    // Out of fold, per row: the rules' risk, the model's margin (ranked
+    // for recall at 1 % FPR; a fold's calibration may switch the model off,
+    // which would tie every row) and the combination as the engine forms it.
+    let scores: Vec<[f64; 3]> = rows
+        .iter()
+        .zip(oof)
+        .map(|(r, &m)| [r.rules, m, combined(r.rules, m, cal[r.fold], a.floor)])
+        .collect();
+    // At the threshold the model alone is its calibrated probability.
+    let flags = |r: &Row, s: &[f64; 3]| {
+        let p = combined(0.0, s[1], cal[r.fold], a.floor);
+        [s[0] >= a.threshold, p >= a.threshold, s[2] >= a.threshold]
+    };
+    let mut total = [Hits::default(); 2];
+    let mut by_src: BTreeMap<&str, (bool, [Hits; 2])> = BTreeMap::new();
+    let mut by_cat: BTreeMap<(bool, &str), Hits> = BTreeMap::new();
+    for (r, s) in rows.iter().zip(&scores) {
+        let f = flags(r, s);
+        let side = usize::from(!r.injection);
+        total[side].add(f);
+        by_src.entry(r.source.as_str()).or_insert((r.train, Default::default())).1[side].add(f);
+        by_cat.entry((r.injection, r.category.as_str())).or_default().add(f);
+    }
+    let mut fold_rows = vec![(0usize, 0usize, 0usize); a.folds];
+    for r in rows {
+        fold_rows[r.fold].0 += 1;
+        fold_rows[r.fold].1 += usize::from(r.injection);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for r in rows {
+        if seen.insert(r.source.as_str()) {
+            fold_rows[r.fold].2 += 1;
         }
     }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    out!(w, "\n{}-fold cross-validation, recall at held-out benign FPR <= 1% (mean over folds):", a.folds);
-    out!(w, "  rules alone      {:.3}", mean(&rec1[0]));
-    out!(w, "  model alone      {:.3}", mean(&rec1[1]));
     out!(
         w,
-        "  rules + model    {:.3}   per fold: {}",
-        mean(&rec1[2]),
-        rec1[2].iter().map(|r| format!("{r:.3}")).collect::<Vec<_>>().join(" ")
+        "\n{}-fold source-grouped cross-validation: out-of-fold predictions for all {} rows \
+         (evaluation-only rows are scored, never trained or calibrated on).",
+        a.folds,
+        rows.len()
     );
     out!(
         w,
-        "\nAt the scanner's threshold {} (calibration from training folds only): recall {:.3} ({tp}/{pos}), FPR {:.2}% ({fp}/{neg})",
-        a.threshold,
-        tp as f64 / pos.max(1) as f64,
-        100.0 * fp as f64 / neg.max(1) as f64
+        "  folds (rows/injection/sources): {}",
+        fold_rows.iter().map(|f| format!("{}/{}/{}", f.0, f.1, f.2)).collect::<Vec<_>>().join("  ")
     );
-    for (title, map) in [("category", &at_t), ("source", &src)] {
-        out!(w, "\n  by {title}:");
-        for ((inj, name), (n, hit)) in map {
-            let what = if *inj { "recall" } else { "FPR   " };
-            out!(w, "    {what} {:>6.1}%  {hit:>4}/{n:<4}  {name}", 100.0 * *hit as f64 / *n as f64);
-        }
+    out!(
+        w,
+        "\n  pooled out of fold        recall@FPR<=1% (FPR)    at threshold {}: recall           FPR",
+        a.threshold
+    );
+    let (inj, ben) = (total[0], total[1]);
+    for (k, name) in ["rules alone", "model alone", "rules + model"].iter().enumerate() {
+        let pairs: Vec<(f64, bool)> = rows.iter().zip(&scores).map(|(r, s)| (s[k], r.injection)).collect();
+        let (rec, fpr) = recall_at_1pct(&pairs);
+        out!(
+            w,
+            "  {name:<24}  {rec:.3} ({:.2}%)            {:.3} ({:>4}/{})   {:.2}% ({}/{})",
+            100.0 * fpr,
+            inj.hit[k] as f64 / inj.n.max(1) as f64,
+            inj.hit[k],
+            inj.n,
+            100.0 * ben.hit[k] as f64 / ben.n.max(1) as f64,
+            ben.hit[k],
+            ben.n
+        );
+    }
+    out!(w, "\n  by source at threshold {} (train: may train the shipped weights):", a.threshold);
+    out!(
+        w,
+        "    {:<58} {:>5} {:>5} {:>6} {:>6} {:>6}  {:>5} {:>6} {:>6} {:>6}",
+        "source",
+        "train",
+        "inj",
+        "rules",
+        "model",
+        "comb",
+        "benign",
+        "rules",
+        "model",
+        "comb"
+    );
+    for (src, (train, [i, b])) in &by_src {
+        out!(
+            w,
+            "    {:<58} {:>5} {:>5} {} {} {}  {:>5} {} {} {}",
+            src,
+            if *train { "yes" } else { "no" },
+            i.n,
+            i.rate(0),
+            i.rate(1),
+            i.rate(2),
+            b.n,
+            b.rate(0),
+            b.rate(1),
+            b.rate(2)
+        );
+    }
+    out!(w, "\n  by category, rules + model at threshold {}:", a.threshold);
+    for ((inj, name), h) in &by_cat {
+        let what = if *inj { "recall" } else { "FPR   " };
+        out!(w, "    {what} {}  {:>4}/{:<4}  {name}", h.rate(2), h.hit[2], h.n);
     }
     Ok(())
 }

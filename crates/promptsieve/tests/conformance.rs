@@ -6,6 +6,7 @@ use serde_json::Value;
 const FILES: &[(&str, &str)] = &[
     ("injection.json", include_str!("../../../tests/conformance/injection.json")),
     ("hidden.json", include_str!("../../../tests/conformance/hidden.json")),
+    ("derived.json", include_str!("../../../tests/conformance/derived.json")),
     ("pii.json", include_str!("../../../tests/conformance/pii.json")),
 ];
 
