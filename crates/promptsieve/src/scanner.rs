@@ -341,13 +341,27 @@ impl Scanner {
     /// `scan`, with or without the learned scorer (redaction and output
     /// scanning need the rules only).
     fn scan_with(&self, text: &str, source: Source, learned: bool, every_rule: bool) -> Report {
+        let (findings, mentioned) = self.findings(text, source, learned, every_rule);
+        let risk = risk(&findings, &mentioned);
+        Report { flagged: risk >= self.inner.threshold, risk, findings }
+    }
+
+    /// The findings of `scan_with`, and which attack findings are only
+    /// mentioned (quoted in discussion, reported or negated): see [`risk`].
+    fn findings(
+        &self,
+        text: &str,
+        source: Source,
+        learned: bool,
+        every_rule: bool,
+    ) -> (Vec<Finding>, Mentioned) {
         let engine = &self.inner.engine;
         let mut hits = Vec::new();
         // The rules and the learned scorer both read the normalised view.
         let view = normalize::view(text);
         let derived = engine.derive(text);
         engine.scan_view(text, &view, &derived, 0, &mut hits);
-        let (mut findings, live) = merge(engine, text, &view.text, hits, source, every_rule);
+        let (mut findings, live, mut mentioned) = merge(engine, text, &view.text, hits, source, every_rule);
         // Developer-written system prompts are not scored by the model: it
         // learned attacks' vocabulary, which their guard clauses share.
         if learned
@@ -375,12 +389,13 @@ impl Scanner {
             {
                 // Scores are reported to six decimals, as the model's own are.
                 f.score = (f.score * FRAMED_SCORER * 1e6).round() / 1e6;
+                // Its reading is one more mention, not a separate signal.
+                mentioned.push((f.rule.clone(), f.span));
             }
             findings.extend(best);
             sort_findings(&mut findings);
         }
-        let risk = risk(&findings);
-        Report { flagged: risk >= self.inner.threshold, risk, findings }
+        (findings, mentioned)
     }
 
     /// Removes hidden characters (zero-width, bidi, control, tag and stray
@@ -428,10 +443,10 @@ impl Scanner {
     /// ```
     pub fn scan_output(&self, reply: &str, ctx: &OutputContext) -> Report {
         // The learned scorer models prompts, not replies.
-        let mut findings = self.scan_with(reply, Source::User, false, false).findings;
+        let (mut findings, mentioned) = self.findings(reply, Source::User, false, false);
         findings.extend(output_findings(reply, ctx));
         sort_findings(&mut findings);
-        let risk = risk(&findings);
+        let risk = risk(&findings, &mentioned);
         Report { flagged: risk >= self.inner.threshold, risk, findings }
     }
 
@@ -722,10 +737,12 @@ fn merge(
     mut hits: Vec<Hit>,
     source: Source,
     every_rule: bool,
-) -> (Vec<Finding>, bool) {
+) -> (Vec<Finding>, bool, Mentioned) {
     hits.retain(|h| h.start < h.end && h.end <= text.len());
     let mut discusses: Option<bool> = None;
     let mut live = false;
+    // Attack hits at full strength (not reported, not quoted in discussion).
+    let mut meant: Vec<(u32, usize, usize)> = Vec::new();
     for h in &mut hits {
         let r = &engine.rules[h.rule as usize];
         if !r.category.is_attack() {
@@ -734,6 +751,7 @@ fn merge(
         h.score *= r.weights[source.index()];
         let Some(g) = &engine.grammar else {
             live |= h.score >= LIVE_SCORE;
+            meant.push((h.rule, h.start, h.end));
             continue;
         };
         if r.reported < 1.0 && g.reported(text, h.start, h.end) {
@@ -745,6 +763,7 @@ fn merge(
             h.score *= r.discussion;
         } else {
             live |= h.score >= LIVE_SCORE;
+            meant.push((h.rule, h.start, h.end));
         }
     }
     hits.retain(|h| h.score > 0.0 || !engine.rules[h.rule as usize].category.is_attack());
@@ -784,6 +803,14 @@ fn merge(
         .collect();
     let mut keep = covered.iter().map(|c| !c);
     merged.retain(|_| keep.next().unwrap_or(true));
+    // A merged attack finding is only mentioned when no hit of its rule
+    // inside it was meant.
+    let mentioned: Mentioned = merged
+        .iter()
+        .filter(|h| engine.rules[h.rule as usize].category.is_attack())
+        .filter(|h| !meant.iter().any(|&(r, s, e)| r == h.rule && s < h.end && h.start < e))
+        .map(|h| (engine.rules[h.rule as usize].id.clone(), Span::new(h.start, h.end)))
+        .collect();
     let mut findings: Vec<Finding> = merged
         .into_iter()
         .map(|h| {
@@ -800,12 +827,17 @@ fn merge(
         })
         .collect();
     sort_findings(&mut findings);
-    (dedupe_values(findings), live)
+    (dedupe_values(findings), live, mentioned)
 }
+
+/// Attack findings (rule id and span) that are mentioned rather than meant:
+/// quoted inside discussion of attacks, reported or negated.
+type Mentioned = Vec<(String, Span)>;
 
 /// Whether `text[start..end]` sits inside a quotation on its line: after an
 /// opening quote mark that is closed after it (`"…"`, `“…”`, `«…»`, `„…“`,
-/// `「…」`, `『…』`, `` `…` ``). Apostrophes are too ambiguous to count.
+/// `„…"`, `「…」`, `『…』`, `` `…` ``), or on a comment or `> ` quote line.
+/// Apostrophes are too ambiguous to count.
 fn quoted(text: &str, start: usize, end: usize) -> bool {
     const SPAN: usize = 400;
     let lo = crate::util::floor_boundary(text, start.saturating_sub(SPAN));
@@ -818,10 +850,15 @@ fn quoted(text: &str, start: usize, end: usize) -> bool {
     let paired = |open: char, close: &[char]| {
         before.rfind(open).is_some_and(|o| !before[o..].contains(close)) && after.contains(close)
     };
-    straight('"')
+    // A comment or a Markdown quote line: documentation of code, or a
+    // reply that quotes what it answers.
+    let lead = before.trim_start_matches([' ', '\t']);
+    let comment = ["//", "#", "/*", "* ", "-- ", "<!--", "> "].iter().any(|l| lead.starts_with(l));
+    comment
+        || straight('"')
         || straight('`')
         || paired('“', &['”'])
-        || paired('„', &['“', '”'])
+        || paired('„', &['“', '”', '"'])
         || paired('«', &['»'])
         || paired('「', &['」'])
         || paired('『', &['』'])
@@ -906,13 +943,21 @@ fn dedupe_values(findings: Vec<Finding>) -> Vec<Finding> {
 /// phrase does not raise the risk, nor does a second rule re-reading the
 /// same words; distinct signals do. The learned scorer's finding is its own
 /// factor.
-fn risk(findings: &[Finding]) -> f64 {
+fn risk(findings: &[Finding], mentioned: &[(String, Span)]) -> f64 {
+    // Every payload a text only mentions is one signal together: a security
+    // page that quotes five attacks is no more an attack than one quoting
+    // one.
+    const MENTIONED: &str = "\0mentioned";
+    let is_mentioned = |f: &Finding| mentioned.iter().any(|(r, sp)| *r == f.rule && *sp == f.span);
     // The learned scorer reads the whole text: its finding is a separate
     // signal, not one more reading of the words the rules matched.
     let mut attacks: Vec<&Finding> =
         findings.iter().filter(|f| f.category.is_attack() && f.rule != SCORER_RULE).collect();
-    let mut best: Vec<(&str, f64)> =
-        findings.iter().filter(|f| f.rule == SCORER_RULE).map(|f| (f.rule.as_str(), f.score)).collect();
+    let mut best: Vec<(&str, f64)> = findings
+        .iter()
+        .filter(|f| f.rule == SCORER_RULE)
+        .map(|f| (if is_mentioned(f) { MENTIONED } else { f.rule.as_str() }, f.score))
+        .collect();
     attacks.sort_by_key(|f| (f.span.start, f.span.end));
     let mut i = 0;
     while i < attacks.len() {
@@ -925,9 +970,10 @@ fn risk(findings: &[Finding]) -> f64 {
             }
             j += 1;
         }
-        match best.iter_mut().find(|(r, _)| *r == top.rule) {
+        let key = if is_mentioned(top) { MENTIONED } else { top.rule.as_str() };
+        match best.iter_mut().find(|(r, _)| *r == key) {
             Some((_, s)) => *s = s.max(top.score),
-            None => best.push((&top.rule, top.score)),
+            None => best.push((key, top.score)),
         }
         i = j;
     }

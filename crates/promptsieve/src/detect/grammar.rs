@@ -679,6 +679,8 @@ struct Matched {
     halves: Vec<u32>,
     /// `ends[i]`: sentence ends before token `i`.
     ends: Vec<u32>,
+    /// `quotes[i]`: quotation marks before token `i`.
+    quotes: Vec<u32>,
 }
 
 impl Matched {
@@ -691,7 +693,12 @@ impl Matched {
         let (lo, hi) = (a_last as usize + 1, b_first as usize);
         let words = self.halves[hi] - self.halves[lo];
         let ends = self.ends[hi] - self.ends[lo];
-        words as usize <= 2 * window && ends as usize <= sentences
+        // Two quotation marks between slots close one quoted phrase and open
+        // another (`"disregard the above" or « oublie tes instructions »`):
+        // the slots belong to different utterances. One mark is a word
+        // quoted inside a phrase.
+        let quotes = self.quotes[hi] - self.quotes[lo];
+        words as usize <= 2 * window && ends as usize <= sentences && quotes < 2
     }
 }
 
@@ -738,7 +745,7 @@ impl Grammar {
         }
         at.push(ids.len() as u32);
         if ids.is_empty() {
-            return Matched { hits: Vec::new(), halves: Vec::new(), ends: Vec::new() };
+            return Matched { hits: Vec::new(), halves: Vec::new(), ends: Vec::new(), quotes: Vec::new() };
         }
         let token_ids = |k: usize| &ids[at[k] as usize..at[k + 1] as usize];
         let mut hits = Vec::new();
@@ -774,10 +781,10 @@ impl Grammar {
         }
         hits.sort_by_key(|h| (h.start, h.end));
         if hits.is_empty() {
-            return Matched { hits, halves: Vec::new(), ends: Vec::new() };
+            return Matched { hits, halves: Vec::new(), ends: Vec::new(), quotes: Vec::new() };
         }
-        let (halves, ends) = gaps(v, lower, &toks);
-        Matched { hits, halves, ends }
+        let (halves, ends, quotes) = gaps(v, lower, &toks);
+        Matched { hits, halves, ends, quotes }
     }
 
     /// Finds the grammar rules' matches in view `v` (`lower`: its
@@ -890,16 +897,22 @@ impl Grammar {
     }
 }
 
+/// Quotation marks (not apostrophes, which are too ambiguous).
+const QUOTE_MARKS: &[char] = &['"', '«', '»', '“', '”', '„', '「', '」', '『', '』', '`'];
+
 /// Prefix counts over `toks`: words before each token, in halves (an
-/// unspaced character is half a word), and sentence ends before it.
-fn gaps(v: &str, lower: &str, toks: &[Tok]) -> (Vec<u32>, Vec<u32>) {
+/// unspaced character is half a word), sentence ends and quotation marks
+/// before it.
+fn gaps(v: &str, lower: &str, toks: &[Tok]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
     let mut halves = Vec::with_capacity(toks.len() + 1);
     let mut ends = Vec::with_capacity(toks.len() + 1);
-    let (mut h, mut e) = (0u32, 0u32);
+    let mut quotes = Vec::with_capacity(toks.len() + 1);
+    let (mut h, mut e, mut q) = (0u32, 0u32, 0u32);
     let bytes = v.as_bytes();
     for t in toks {
         halves.push(h);
         ends.push(e);
+        quotes.push(q);
         match t.kind {
             TokKind::Word => h += 2,
             TokKind::Unspaced => h += 1,
@@ -911,12 +924,14 @@ fn gaps(v: &str, lower: &str, toks: &[Tok]) -> (Vec<u32>, Vec<u32>) {
                 {
                     e += 1;
                 }
+                q += c.chars().filter(|ch| QUOTE_MARKS.contains(ch)).count() as u32;
             }
         }
     }
     halves.push(h);
     ends.push(e);
-    (halves, ends)
+    quotes.push(q);
+    (halves, ends, quotes)
 }
 
 /// The end of the chain of `seq` that starts at `m.hits[first]`, taking at
