@@ -68,8 +68,8 @@ pub(crate) struct TrainArgs {
     /// Non-zero weights kept (largest magnitudes), int8-quantised.
     #[arg(long, default_value_t = 20_000)]
     keep: usize,
-    /// Most benign rows the calibrated combination may flag, on
-    /// out-of-fold margins (fraction).
+    /// Most benign rows the calibrated model may add to the rules' false
+    /// alarms, on out-of-fold margins (fraction).
     #[arg(long, default_value_t = 0.006)]
     max_fpr: f64,
     /// Model scores below this are not reported and do not count.
@@ -422,7 +422,10 @@ fn calibrate(rows: &[Row], idx: &[usize], margins: &[f64], args: &TrainArgs) -> 
                 if combined(rows[i].rules, margins[i], (a, c), args.floor) >= args.threshold {
                     if rows[i].injection {
                         tp += 1;
-                    } else {
+                    } else if rows[i].rules < args.threshold {
+                        // Only the false alarms the model adds: the rules'
+                        // own may already exceed the budget on hard benign
+                        // sets, which would switch the model off.
                         fp += 1;
                     }
                 }

@@ -222,7 +222,8 @@ impl BidiContext {
         let mut unbalanced = Vec::new();
         let mut offset = 0;
         for line in text.split_inclusive('\n') {
-            if line.chars().any(rtl) {
+            let rtl_line = line.chars().any(rtl);
+            if rtl_line {
                 rtl_lines.push((offset, offset + line.len()));
             }
             let mut stack: Vec<(usize, bool)> = Vec::new();
@@ -246,7 +247,14 @@ impl BidiContext {
                     _ => {}
                 }
             }
-            unbalanced.extend(stack.into_iter().map(|(at, _)| at));
+            // A left-to-right or first-strong opener (LRE, LRI, FSI) left
+            // open to the end of a right-to-left line holds an LTR island
+            // that runs to the end: a truncated preview or file name, not
+            // reordering. Right-to-left openers left open stay suspicious.
+            let open_island = |at: usize| {
+                rtl_line && matches!(text[at..].chars().next(), Some('\u{202A}' | '\u{2066}' | '\u{2068}'))
+            };
+            unbalanced.extend(stack.into_iter().map(|(at, _)| at).filter(|&at| !open_island(at)));
             offset += line.len();
         }
         unbalanced.sort_unstable();
@@ -353,6 +361,9 @@ mod tests {
         assert!(run("ראה \u{2066}README.md\u{2069} לפרטים").is_empty());
         assert!(run("\u{202B}שלום עולם\u{202C}").is_empty());
         assert!(run("\u{200E}<attached: photo.jpg>").is_empty()); // chat export
+        // An LTR island left open to the end of an RTL line (a truncated preview).
+        assert!(run("\u{200F}הזמנה מספר \u{2066}ORD-2024-00").is_empty());
+        assert!(run("أرسلت لك ملف \u{2068}Quarterly_Report_2024_fin…").is_empty());
     }
 
     #[test]
