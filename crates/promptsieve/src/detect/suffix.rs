@@ -52,24 +52,66 @@ const FUNCTION_WORDS: &[&str] = &[
 ];
 
 /// Masks for structures that legitimately carry symbols. Built once.
-static MASKS: LazyLock<[Regex; 7]> = LazyLock::new(|| {
+static MASKS: LazyLock<[Regex; 6]> = LazyLock::new(|| {
     [
         r"`[^`\n]{1,200}`",
-        // Any scheme (app links such as `working-copy://` too); a brace ends
-        // the URL so that a `{placeholder}` in it stays whole.
-        r#"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s<>"'`)\]{}]+|www\.[^\s<>"'`)\]{}]+"#,
+        // A brace ends the URL so that a `{placeholder}` in it stays whole.
+        // URLs with a scheme are found by `scheme_urls` (a regex without a
+        // leading literal would run at every byte).
+        r#"www\.[^\s<>"'`)\]{}]+"#,
         r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}",
         r"\$\{[^{}\n]{0,80}\}|\{\{[^{}\n]{0,80}\}\}",
         r#"</?[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][\w:.-]*(?:="[^"\n]*"|='[^'\n]*')?)*\s*/?>"#,
         // Terminal escape sequences, raw or written as string escapes in
         // source code (`"\x1b[1;31m"`, `'\033[0m'`).
         r"(?:\x1b|\\(?:x1[bB]|033|e|u001[bB]))\[[0-9;:?]{0,40}[A-Za-z]",
-        // One or two symbols quoted as a literal (`"["`, `'{'`): a
-        // character named, not soup.
-        r#""[^"\w\s]{1,2}"|'[^'\w\s]{1,2}'"#,
     ]
     .map(|p| Regex::new(p).unwrap_or_else(|e| panic!("suffix mask {p}: {e}")))
 });
+
+/// URLs with any scheme (`https://`, app links such as `working-copy://`):
+/// from each `://`, the scheme back to a letter that starts a word, and
+/// forward to whitespace, a quote, a closing bracket or a brace.
+fn scheme_urls(text: &str, masked: &mut [bool]) {
+    let b = text.as_bytes();
+    let mut from = 0;
+    while let Some(k) = text[from..].find("://").map(|k| k + from) {
+        let mut s = k;
+        while s > 0 && k - s < 31 && (b[s - 1].is_ascii_alphanumeric() || b"+.-".contains(&b[s - 1])) {
+            s -= 1;
+        }
+        while s < k && !b[s].is_ascii_alphabetic() {
+            s += 1;
+        }
+        let word_start = s == 0 || !b[s - 1].is_ascii_alphanumeric();
+        let mut e = k + 3;
+        while e < b.len() && !b[e].is_ascii_whitespace() && !b"<>\"'`)]{}".contains(&b[e]) {
+            e += 1;
+        }
+        if word_start && k - s >= 2 && e > k + 3 {
+            masked[s..e].iter_mut().for_each(|m| *m = true);
+        }
+        from = e.max(k + 3);
+    }
+}
+
+/// One or two ASCII symbols quoted as a literal (`"["`, `'{'`): a character
+/// named, not soup.
+fn quoted_symbols(b: &[u8], masked: &mut [bool]) {
+    let symbol = |c: u8| c.is_ascii_punctuation() && c != b'"' && c != b'\'' && c != b'_';
+    for i in 0..b.len() {
+        let q = b[i];
+        if q != b'"' && q != b'\'' {
+            continue;
+        }
+        for n in 1..=2 {
+            if b.get(i + n + 1) == Some(&q) && b[i + 1..=i + n].iter().all(|&c| symbol(c)) {
+                masked[i..i + n + 2].iter_mut().for_each(|m| *m = true);
+                break;
+            }
+        }
+    }
+}
 
 fn is_word(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
@@ -119,20 +161,20 @@ pub(crate) fn mask(text: &str) -> Cow<'_, str> {
     }
     let has = |needle: &str| text.contains(needle);
     let fenced = tick && has("```");
-    let wanted = [
-        tick,
-        (colon && has("://")) || (w && has("www.")),
-        at,
-        brace && (has("${") || has("{{")),
-        lt,
-        esc || (backslash && has("[")),
-        quote,
-    ];
+    let schemes = colon && has("://");
+    let wanted =
+        [tick, w && has("www."), at, brace && (has("${") || has("{{")), lt, esc || (backslash && has("["))];
     let structured = structured_lines(text);
-    if !fenced && !wanted.contains(&true) && structured.is_empty() {
+    if !fenced && !schemes && !quote && !wanted.contains(&true) && structured.is_empty() {
         return Cow::Borrowed(text);
     }
     let mut masked = vec![false; text.len()];
+    if schemes {
+        scheme_urls(text, &mut masked);
+    }
+    if quote {
+        quoted_symbols(b, &mut masked);
+    }
     for (s, e) in structured {
         masked[s..e].iter_mut().for_each(|m| *m = true);
     }

@@ -69,7 +69,7 @@ impl DerivedView {
 
 /// Bytes of context kept on each side of a disguised piece. Phrases and
 /// grammar chains are a few words long, and the scorer wants a paragraph.
-const WINDOW: usize = 512;
+const WINDOW: usize = 256;
 
 /// The derived texts of `text` with their views. A long text with a
 /// disguise in one place (a stray `&amp;`, one `1337` word) is matched only
@@ -392,14 +392,22 @@ pub(crate) fn json_escapes(text: &str) -> Option<Derived> {
         if b[i] != b'\\' {
             return None;
         }
+        // A line-break escape changes how words split only when a word is
+        // glued to it (`hello\nignore`); `96\n Suite` reads the same either
+        // way, and a text full of those would be rescanned for nothing.
+        let glued = || {
+            let mut k = i + 2;
+            while b.get(k) == Some(&b'\\') && matches!(b.get(k + 1), Some(b'n' | b't' | b'r')) {
+                k += 2;
+            }
+            b.get(k).is_some_and(u8::is_ascii_alphanumeric)
+        };
         let s = match b.get(i + 1)? {
-            b'n' => "\n",
-            b't' => "\t",
-            b'r' => "\r",
+            b'n' if glued() => "\n",
+            b't' if glued() => "\t",
+            b'r' if glued() => "\r",
             b'"' => "\"",
             b'\'' => "'",
-            b'\\' => "\\",
-            b'/' => "/",
             b'u' => {
                 let u = unit(i)?;
                 if (0xd800..0xdc00).contains(&u) {
@@ -481,6 +489,18 @@ pub(crate) fn leet(text: &str, knows: &dyn Fn(&str) -> bool) -> Option<Derived> 
         let letters = w.iter().filter(|c| c.is_ascii_alphabetic()).count();
         let leets = w.len() - letters;
         if letters == 0 || leets == 0 || w.len() < 3 || w.len() > 40 || w.starts_with(b"0x") {
+            continue;
+        }
+        // Hex groups of an IPv6 or MAC address (`e4c1:…`) are data.
+        let colon = b.get(we) == Some(&b':') || (ws > 0 && b[ws - 1] == b':');
+        if colon && w.iter().all(u8::is_ascii_hexdigit) {
+            continue;
+        }
+        // `name@host.tld` is an e-mail address, not `a` written as `@`.
+        if w.contains(&b'@')
+            && b.get(we) == Some(&b'.')
+            && b.get(we + 1).is_some_and(u8::is_ascii_alphanumeric)
+        {
             continue;
         }
         folded.clear();
