@@ -742,7 +742,7 @@ impl Engine {
     /// their dictionary.
     pub(crate) fn derive(&self, text: &str) -> Vec<DerivedView> {
         let g = self.grammar.as_ref();
-        derive::views(text, &|w| g.is_some_and(|g| g.knows(w)))
+        derive::views(text, &|w| g.is_some_and(|g| g.knows(w)), &|w| g.is_some_and(|g| g.knows_word(w)))
     }
 
     /// Runs every matcher over `text`, appending hits with original spans.

@@ -730,6 +730,12 @@ impl Grammar {
             })
     }
 
+    /// Whether lower-case `w` is a whole word of some slot phrase (no stem
+    /// expansion).
+    pub(crate) fn knows_word(&self, w: &str) -> bool {
+        self.compiled.trie.words.contains_key(w)
+    }
+
     /// Tokenises view `v` (`lower`: its ASCII-lower-cased copy) and finds
     /// the slot phrases in it.
     fn matched(&self, v: &str, lower: &str) -> Matched {
