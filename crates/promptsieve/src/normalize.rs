@@ -442,9 +442,7 @@ pub(crate) fn join_split_letters(text: &str, knows: &dyn Fn(&str) -> bool) -> Op
     if remove.is_empty() && space.is_empty() {
         return None;
     }
-    if !space.is_empty() {
-        remove.extend(&space);
-    }
+    remove.extend(&space);
     if (singles > 0 && remove.len() > singles) || !space.is_empty() {
         remove.sort_unstable();
         remove.dedup();

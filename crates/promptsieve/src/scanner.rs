@@ -361,7 +361,8 @@ impl Scanner {
         let view = normalize::view(text);
         let derived = engine.derive(text);
         engine.scan_view(text, &view, &derived, 0, &mut hits);
-        let (mut findings, live, mut mentioned) = merge(engine, text, &view.text, hits, source, every_rule);
+        let Merged { mut findings, mut mentioned, live, framed } =
+            merge(engine, text, &view.text, hits, source, every_rule);
         // Developer-written system prompts are not scored by the model: it
         // learned attacks' vocabulary, which their guard clauses share.
         if learned
@@ -385,7 +386,7 @@ impl Scanner {
             // match would be.
             if let Some(f) = best.as_mut()
                 && !live
-                && engine.grammar.as_ref().is_some_and(|g| g.framing(&view.text, FRAMED_CUES) >= FRAMED_CUES)
+                && framed.unwrap_or_else(|| engine.grammar.as_ref().is_some_and(|g| framing(g, &view.text)))
             {
                 // Scores are reported to six decimals, as the model's own are.
                 f.score = (f.score * FRAMED_SCORER * 1e6).round() / 1e6;
@@ -714,6 +715,24 @@ const LIVE_SCORE: f64 = 0.3;
 /// Distinct guard or discussion cues that frame a whole text.
 const FRAMED_CUES: usize = 2;
 
+/// Whether view `v` is framed as guard clauses or discussion of attacks.
+fn framing(g: &crate::detect::grammar::Grammar, v: &str) -> bool {
+    g.framing(v, FRAMED_CUES) >= FRAMED_CUES
+}
+
+/// What [`merge`] makes of a scan's hits.
+struct Merged {
+    findings: Vec<Finding>,
+    /// Attack findings only mentioned, not meant.
+    mentioned: Mentioned,
+    /// Some attack hit stayed live: scored at least [`LIVE_SCORE`] with
+    /// neither the reported nor the discussion weight applied.
+    live: bool,
+    /// Whether the view is framed (see [`framing`]), when merging already
+    /// had to know.
+    framed: Option<bool>,
+}
+
 /// The learned scorer's weight in a framed text without live rule evidence.
 const FRAMED_SCORER: f64 = 0.4;
 
@@ -726,9 +745,9 @@ const FRAMED_SCORER: f64 = 0.4;
 /// `every_rule` keeps grammar matches that a specific rule covers (rule
 /// examples check each rule on its own).
 ///
-/// Also says whether some attack hit stayed *live*: scored at least
-/// [`LIVE_SCORE`] with neither weight applied. A text without one, framed as
-/// guard clauses or discussion, has its learned score weighed down too (see
+/// Also says which attack findings are only mentioned and whether some hit
+/// stayed *live* (see [`Merged`]): a text without one, framed as guard
+/// clauses or discussion, has its learned score weighed down too (see
 /// [`Scanner::scan_as`]).
 fn merge(
     engine: &Engine,
@@ -737,12 +756,12 @@ fn merge(
     mut hits: Vec<Hit>,
     source: Source,
     every_rule: bool,
-) -> (Vec<Finding>, bool, Mentioned) {
+) -> Merged {
     hits.retain(|h| h.start < h.end && h.end <= text.len());
-    let mut discusses: Option<bool> = None;
-    let mut live = false;
-    // Attack hits at full strength (not reported, not quoted in discussion).
-    let mut meant: Vec<(u32, usize, usize)> = Vec::new();
+    let mut framed: Option<bool> = None;
+    // Attack hits at full strength (not reported, not quoted in
+    // discussion): rule, span and score.
+    let mut meant: Vec<(u32, usize, usize, f64)> = Vec::new();
     for h in &mut hits {
         let r = &engine.rules[h.rule as usize];
         if !r.category.is_attack() {
@@ -750,22 +769,21 @@ fn merge(
         }
         h.score *= r.weights[source.index()];
         let Some(g) = &engine.grammar else {
-            live |= h.score >= LIVE_SCORE;
-            meant.push((h.rule, h.start, h.end));
+            meant.push((h.rule, h.start, h.end, h.score));
             continue;
         };
         if r.reported < 1.0 && g.reported(text, h.start, h.end) {
             h.score *= r.reported;
         } else if r.discussion < 1.0
             && quoted(text, h.start, h.end)
-            && *discusses.get_or_insert_with(|| g.framing(view, 2) >= 2)
+            && *framed.get_or_insert_with(|| framing(g, view))
         {
             h.score *= r.discussion;
         } else {
-            live |= h.score >= LIVE_SCORE;
-            meant.push((h.rule, h.start, h.end));
+            meant.push((h.rule, h.start, h.end, h.score));
         }
     }
+    let live = meant.iter().any(|m| m.3 >= LIVE_SCORE);
     hits.retain(|h| h.score > 0.0 || !engine.rules[h.rule as usize].category.is_attack());
     hits.sort_by_key(|h| (h.rule, h.start, h.end));
     let mut merged: Vec<Hit> = Vec::with_capacity(hits.len());
@@ -808,7 +826,7 @@ fn merge(
     let mentioned: Mentioned = merged
         .iter()
         .filter(|h| engine.rules[h.rule as usize].category.is_attack())
-        .filter(|h| !meant.iter().any(|&(r, s, e)| r == h.rule && s < h.end && h.start < e))
+        .filter(|h| !meant.iter().any(|&(r, s, e, _)| r == h.rule && s < h.end && h.start < e))
         .map(|h| (engine.rules[h.rule as usize].id.clone(), Span::new(h.start, h.end)))
         .collect();
     let mut findings: Vec<Finding> = merged
@@ -827,7 +845,7 @@ fn merge(
         })
         .collect();
     sort_findings(&mut findings);
-    (dedupe_values(findings), live, mentioned)
+    Merged { findings: dedupe_values(findings), mentioned, live, framed }
 }
 
 /// Attack findings (rule id and span) that are mentioned rather than meant:

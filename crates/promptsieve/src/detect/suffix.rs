@@ -178,26 +178,8 @@ pub(crate) fn mask(text: &str) -> Cow<'_, str> {
     for (s, e) in structured {
         masked[s..e].iter_mut().for_each(|m| *m = true);
     }
-    // Fenced code blocks, line by line: from a ``` line through the next one.
-    let mut lines = Vec::new();
-    let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        lines.push((pos, line));
-        pos += line.len();
-    }
-    let mut i = 0;
-    while fenced && i < lines.len() {
-        if lines[i].1.trim_start_matches([' ', '\t']).starts_with("```")
-            && let Some(j) =
-                (i + 1..lines.len()).find(|&j| lines[j].1.trim_start_matches([' ', '\t']).starts_with("```"))
-        {
-            let (s, _) = lines[i];
-            let (e0, l) = lines[j];
-            masked[s..e0 + l.len()].iter_mut().for_each(|m| *m = true);
-            i = j + 1;
-            continue;
-        }
-        i += 1;
+    if fenced {
+        fences(text, &mut masked);
     }
     for (n, re) in MASKS.iter().enumerate().filter(|&(n, _)| wanted[n]) {
         for m in re.find_iter(text) {
@@ -220,6 +202,30 @@ pub(crate) fn mask(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Fenced code blocks, line by line: from a ``` line through the next one.
+fn fences(text: &str, masked: &mut [bool]) {
+    let mut lines = Vec::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        lines.push((pos, line));
+        pos += line.len();
+    }
+    let fence = |l: &str| l.trim_start_matches([' ', '\t']).starts_with("```");
+    let mut i = 0;
+    while i < lines.len() {
+        if fence(lines[i].1)
+            && let Some(j) = (i + 1..lines.len()).find(|&j| fence(lines[j].1))
+        {
+            let (s, _) = lines[i];
+            let (e0, l) = lines[j];
+            masked[s..e0 + l.len()].iter_mut().for_each(|m| *m = true);
+            i = j + 1;
+            continue;
+        }
+        i += 1;
+    }
 }
 
 /// How much a line looks like code, terminal output or a data row rather
@@ -297,31 +303,13 @@ fn escape_len(b: &[u8]) -> usize {
 /// Classifies one line (with its line break, if any).
 fn line_kind(line: &str) -> LineKind {
     let raw = line.trim_end_matches(['\n', '\r']);
-    // Terminal colours: drop the sequences and judge the rest; a coloured
-    // line is tool output (syntax highlighting, a log), not a prompt.
-    let clean: Cow<'_, str> = if raw.as_bytes().contains(&0x1b) {
-        let b = raw.as_bytes();
-        let mut out = Vec::with_capacity(b.len());
-        let mut i = 0;
-        let mut seqs = 0;
-        while i < b.len() {
-            let n = escape_len(&b[i..]);
-            if n > 0 {
-                seqs += 1;
-                i += n;
-            } else {
-                out.push(b[i]);
-                i += 1;
-            }
-        }
-        if seqs > 0 {
-            return LineKind::Strong;
-        }
-        Cow::Owned(String::from_utf8_lossy(&out).into_owned())
-    } else {
-        Cow::Borrowed(raw)
-    };
-    let t = clean.trim_end();
+    // Terminal colours: a coloured line is tool output (syntax
+    // highlighting, a log), not a prompt.
+    let b = raw.as_bytes();
+    if b.iter().enumerate().any(|(i, &c)| c == 0x1b && escape_len(&b[i..]) > 0) {
+        return LineKind::Strong;
+    }
+    let t = raw.trim_end();
     let body = t.trim_start();
     if body.is_empty() {
         return LineKind::Blank;

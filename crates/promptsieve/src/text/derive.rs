@@ -547,17 +547,19 @@ pub(crate) fn leet(text: &str, knows: &dyn Fn(&str) -> bool) -> Option<Derived> 
             && !(w.len() >= 8 && w.iter().all(u8::is_ascii_hexdigit));
         // Where the folded word is ambiguous (`1` as `i` or `l`), the
         // reading that is a known word wins.
-        if w.contains(&b'1') && !std::str::from_utf8(&folded).is_ok_and(knows) {
+        let mut known = std::str::from_utf8(&folded).is_ok_and(knows);
+        if !known && w.contains(&b'1') {
             for one in [b'i', b'l'] {
                 let alt: Vec<u8> =
                     folded.iter().zip(w).map(|(&c, &o)| if o == b'1' { one } else { c }).collect();
                 if std::str::from_utf8(&alt).is_ok_and(knows) {
                     folded = alt;
+                    known = true;
                     break;
                 }
             }
         }
-        if !shaped && !std::str::from_utf8(&folded).is_ok_and(knows) {
+        if !shaped && !known {
             continue;
         }
         for (k, &l) in (ws..we).zip(&folded) {
@@ -738,8 +740,6 @@ fn reads_backwards(text: &str) -> bool {
     back >= 3 && back > fwd
 }
 
-/// The text read from its end, character by character. Each character is
-/// its own segment, so spans map back to the (mirrored) original range.
 /// Look-alike disguises that UTS #39 only partly covers: in a text with a
 /// mixed-script word (ASCII letters beside non-ASCII letters that pass for
 /// Latin ones), a word whose letters all fold onto ASCII but one is read
@@ -757,26 +757,12 @@ pub(crate) fn mixed_script(text: &str, knows: &dyn Fn(&str) -> bool) -> Option<D
     let lookalike_script = |c: char| matches!(c as u32, 0x370..=0x58F | 0x10A0..=0x10FF | 0x13A0..=0x13FF | 0x2C80..=0x2CFF | 0xAB70..=0xABBF);
     let suspect =
         |w: &str| w.chars().any(|c| !c.is_ascii() && (lookalike_script(c) || fold_confusable(c).is_ascii()));
-    // One pass over bytes without allocation: only words with ASCII and
-    // non-ASCII letters are looked at, and most text has none.
-    let b = text.as_bytes();
-    let mut mixed = false;
-    let (mut ws, mut ascii, mut other) = (0, false, false);
-    for (i, c) in text.char_indices().chain(std::iter::once((b.len(), ' '))) {
-        if c.is_alphabetic() {
-            if c.is_ascii() {
-                ascii = true;
-            } else {
-                other = true;
-            }
-            continue;
-        }
-        if ascii && other && suspect(&text[ws..i]) {
-            mixed = true;
-            break;
-        }
-        (ws, ascii, other) = (i + c.len_utf8(), false, false);
-    }
+    // Only words with ASCII and non-ASCII letters are looked at, and most
+    // text has none.
+    let mixed = foreign_words(text).any(|(s, e)| {
+        let w = &text[s..e];
+        w.bytes().any(|c| c.is_ascii_alphabetic()) && suspect(w)
+    });
     if !mixed {
         return None;
     }
@@ -855,23 +841,30 @@ pub(crate) fn mixed_script(text: &str, knows: &dyn Fn(&str) -> bool) -> Option<D
     Some(d)
 }
 
-/// Byte ranges of the runs of letters that hold a non-ASCII letter.
-fn foreign_words(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
+/// Byte ranges of the runs of letters that hold a non-ASCII letter, found
+/// without allocating.
+fn foreign_words(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut chars = text.char_indices().chain(std::iter::once((text.len(), ' ')));
     let (mut ws, mut other) = (0, false);
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
-        if c.is_alphabetic() {
-            other |= !c.is_ascii();
-            continue;
+    std::iter::from_fn(move || {
+        for (i, c) in chars.by_ref() {
+            if c.is_alphabetic() {
+                other |= !c.is_ascii();
+                continue;
+            }
+            let run = (ws, i);
+            let found = other;
+            (ws, other) = (i + c.len_utf8(), false);
+            if found {
+                return Some(run);
+            }
         }
-        if other {
-            out.push((ws, i));
-        }
-        (ws, other) = (i + c.len_utf8(), false);
-    }
-    out
+        None
+    })
 }
 
+/// The text read from its end, character by character. Each character is
+/// its own segment, so spans map back to the (mirrored) original range.
 pub(crate) fn reversed(text: &str) -> Derived {
     let mut d = Derived::default();
     for (i, c) in text.char_indices().rev() {
