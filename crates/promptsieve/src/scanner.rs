@@ -775,7 +775,7 @@ fn merge(
         if r.reported < 1.0 && g.reported(text, h.start, h.end) {
             h.score *= r.reported;
         } else if r.discussion < 1.0
-            && quoted(text, h.start, h.end)
+            && (quoted(text, h.start, h.end) || g.mentioned(text, h.start, h.end))
             && *framed.get_or_insert_with(|| framing(g, view))
         {
             h.score *= r.discussion;

@@ -69,6 +69,12 @@ pub(crate) const REFUSAL_SLOT: &str = "refusal";
 /// (see [`Grammar::framing`]).
 pub(crate) const GUARD_SLOT: &str = "guard";
 
+/// The slot of cues that name a phrase as an example ("such as", "e.g.",
+/// "a user types"): right before a match in text framed as discussion, the
+/// match is mentioned, like a quoted one; elsewhere they mean nothing
+/// ("e.g. ignore all previous instructions" alone is an attack).
+pub(crate) const MENTION_SLOT: &str = "mention";
+
 /// How far before a match a reported-speech cue may end, in bytes of the
 /// original text.
 const REPORTED_REACH: usize = 80;
@@ -215,7 +221,7 @@ impl Compiled {
             return Err("at most 64 grammar languages".into());
         }
         let mut names: Vec<&str> = langs.iter().flat_map(|l| l.slots.keys().map(String::as_str)).collect();
-        names.extend([DISCUSS_SLOT, REPORTED_SLOT, REFUSAL_SLOT, GUARD_SLOT]);
+        names.extend([DISCUSS_SLOT, REPORTED_SLOT, REFUSAL_SLOT, GUARD_SLOT, MENTION_SLOT]);
         names.sort_unstable();
         names.dedup();
         let slots: HashMap<String, u16> =
@@ -363,6 +369,7 @@ impl GrammarBuilder {
             reported: c.slots[REPORTED_SLOT],
             refusal: c.slots[REFUSAL_SLOT],
             guard: c.slots[GUARD_SLOT],
+            mention: c.slots[MENTION_SLOT],
         })
     }
 }
@@ -711,6 +718,7 @@ pub(crate) struct Grammar {
     reported: u16,
     refusal: u16,
     guard: u16,
+    mention: u16,
 }
 
 impl Grammar {
@@ -840,6 +848,21 @@ impl Grammar {
     /// bytes in it): a French "ne" or a Polish "nie" before English words
     /// negates nothing.
     pub(crate) fn reported(&self, text: &str, start: usize, end: usize) -> bool {
+        self.cue_before(text, start, end, &[self.reported, self.refusal], true)
+    }
+
+    /// Whether a mention cue ("such as", "e.g.", "a user types") ends right
+    /// before `text[start..]`, in the phrase's language (as for
+    /// [`Grammar::reported`]). The caller decides whether the text is
+    /// discussion.
+    pub(crate) fn mentioned(&self, text: &str, start: usize, end: usize) -> bool {
+        self.cue_before(text, start, end, &[self.mention], false)
+    }
+
+    /// A cue of one of `slots` ending right before `text[start..]`, or (with
+    /// `refusal_inside`) a refusal opening the match: see
+    /// [`Grammar::reported`].
+    fn cue_before(&self, text: &str, start: usize, end: usize, slots: &[u16], refusal_inside: bool) -> bool {
         let lo = crate::util::floor_boundary(text, start.saturating_sub(REPORTED_REACH));
         let view = normalize::view(&text[lo..start]);
         let v = view.text.as_ref();
@@ -851,9 +874,7 @@ impl Grammar {
                 .iter()
                 .filter(|h| {
                     let after = h.last as usize + 1;
-                    (h.slot == self.reported || h.slot == self.refusal)
-                        && m.halves[n] == m.halves[after]
-                        && m.ends[n] == m.ends[after]
+                    slots.contains(&h.slot) && m.halves[n] == m.halves[after] && m.ends[n] == m.ends[after]
                 })
                 .fold(0u64, |a, h| a | h.langs),
             None => 0,
@@ -867,7 +888,9 @@ impl Grammar {
         langs |= pm
             .hits
             .iter()
-            .filter(|h| h.slot == self.refusal && h.first == 0 && (h.last as usize + 1) < last)
+            .filter(|h| {
+                refusal_inside && h.slot == self.refusal && h.first == 0 && (h.last as usize + 1) < last
+            })
             .fold(0u64, |a, h| a | h.langs);
         if langs == 0 {
             return false;
