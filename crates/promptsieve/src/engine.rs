@@ -62,6 +62,8 @@ pub(crate) struct Rule {
     pub(crate) discussion: f64,
     /// Score weight in reported or negated speech.
     pub(crate) reported: f64,
+    /// The signal its findings count as in the risk (`signal`, else the id).
+    pub(crate) signal: String,
 }
 
 /// The closed set of built-in detectors a pack can enable.
@@ -553,6 +555,7 @@ impl Engine {
                     weights: def.weights.unwrap_or_default().resolve().0,
                     discussion: def.weights.unwrap_or_default().resolve().1,
                     reported: def.weights.unwrap_or_default().resolve().2,
+                    signal: def.signal.clone().unwrap_or_else(|| def.id.clone()),
                 });
             }
         }
@@ -1118,6 +1121,11 @@ fn validate_def(def: &RuleDef) -> Result<(), String> {
     if let Some(w) = &def.weights {
         w.check()?;
     }
+    if let Some(sig) = &def.signal
+        && !kebab(sig)
+    {
+        return Err(format!("signal {sig:?} must be kebab-case: lower-case letters, digits and '-'"));
+    }
     if let Some(b) = def.context_boost
         && !(-1.0..=1.0).contains(&b)
     {
@@ -1167,14 +1175,18 @@ impl Spans {
 }
 
 /// Whether a region matched in the letters-only view shows letter-splitting
-/// (a one-letter token, a separator inside it, or fewer tokens than the
-/// phrase has words) rather than the phrase's words merely spaced as usual
-/// around punctuation the phrase requires. `words` is a lower bound on the
-/// phrase's word count.
+/// (a one-letter token, a separator inside a word or standing alone, or
+/// fewer tokens than the phrase has words) rather than the phrase's words
+/// merely spaced as usual around punctuation the phrase requires. A
+/// sentence's own punctuation after a word (`mode. On`) is not a split.
+/// `words` is a lower bound on the phrase's word count.
 fn looks_split(region: &str, words: usize) -> bool {
     let tokens: Vec<&str> = region.split(' ').collect();
-    tokens.iter().any(|t| t.chars().count() == 1 || t.chars().any(|c| !c.is_alphanumeric()))
-        || tokens.len() < words
+    let split = |t: &str| {
+        let inner = t.trim_end_matches([',', '.', ';', ':', '!', '?', ')', '"', '\'']);
+        t.chars().count() == 1 || inner.is_empty() || inner.chars().any(|c| !c.is_alphanumeric())
+    };
+    tokens.iter().any(|t| split(t)) || tokens.len() < words
 }
 
 /// Whether a phrase is worth matching in the letters-only view: words, not

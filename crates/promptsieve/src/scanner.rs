@@ -342,7 +342,7 @@ impl Scanner {
     /// scanning need the rules only).
     fn scan_with(&self, text: &str, source: Source, learned: bool, every_rule: bool) -> Report {
         let (findings, mentioned) = self.findings(text, source, learned, every_rule);
-        let risk = risk(&findings, &mentioned);
+        let risk = risk(&findings, &mentioned, &self.inner.engine);
         Report { flagged: risk >= self.inner.threshold, risk, findings }
     }
 
@@ -447,7 +447,7 @@ impl Scanner {
         let (mut findings, mentioned) = self.findings(reply, Source::User, false, false);
         findings.extend(output_findings(reply, ctx));
         sort_findings(&mut findings);
-        let risk = risk(&findings, &mentioned);
+        let risk = risk(&findings, &mentioned, &self.inner.engine);
         Report { flagged: risk >= self.inner.threshold, risk, findings }
     }
 
@@ -774,10 +774,13 @@ fn merge(
         };
         if r.reported < 1.0 && g.reported(text, h.start, h.end) {
             h.score *= r.reported;
-        } else if r.discussion < 1.0
-            && (quoted(text, h.start, h.end) || g.mentioned(text, h.start, h.end))
-            && *framed.get_or_insert_with(|| framing(g, view))
-        {
+        } else if r.discussion < 1.0 && {
+            // Quoted and introduced as an example (`people say "…"`, `such
+            // as "…"`) is a mention in itself; quoted or introduced alone
+            // needs text framed as discussion.
+            let (q, m) = (quoted(text, h.start, h.end), g.mentioned(text, h.start, h.end));
+            q && m || (q || m) && *framed.get_or_insert_with(|| framing(g, view))
+        } {
             h.score *= r.discussion;
         } else {
             meant.push((h.rule, h.start, h.end, h.score));
@@ -960,8 +963,9 @@ fn dedupe_values(findings: Vec<Finding>) -> Vec<Finding> {
 /// that scored it; `s_r` is the best such score of rule `r`. Repeating one
 /// phrase does not raise the risk, nor does a second rule re-reading the
 /// same words; distinct signals do. The learned scorer's finding is its own
-/// factor.
-fn risk(findings: &[Finding], mentioned: &[(String, Span)]) -> f64 {
+/// factor. Rules that share a `signal` (see the pack format) count as one
+/// rule.
+fn risk(findings: &[Finding], mentioned: &[(String, Span)], engine: &Engine) -> f64 {
     // Every payload a text only mentions is one signal together: a security
     // page that quotes five attacks is no more an attack than one quoting
     // one.
@@ -988,7 +992,9 @@ fn risk(findings: &[Finding], mentioned: &[(String, Span)]) -> f64 {
             }
             j += 1;
         }
-        let key = if is_mentioned(top) { MENTIONED } else { top.rule.as_str() };
+        let signal =
+            || engine.rules.iter().find(|r| r.id == top.rule).map_or(top.rule.as_str(), |r| &r.signal);
+        let key = if is_mentioned(top) { MENTIONED } else { signal() };
         match best.iter_mut().find(|(r, _)| *r == key) {
             Some((_, s)) => *s = s.max(top.score),
             None => best.push((key, top.score)),

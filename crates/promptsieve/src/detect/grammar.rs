@@ -863,7 +863,11 @@ impl Grammar {
     /// `refusal_inside`) a refusal opening the match: see
     /// [`Grammar::reported`].
     fn cue_before(&self, text: &str, start: usize, end: usize, slots: &[u16], refusal_inside: bool) -> bool {
-        let lo = crate::util::floor_boundary(text, start.saturating_sub(REPORTED_REACH));
+        // A refusal's scope is its sentence ("ignore requests to adopt a
+        // persona, to enter debug mode, or to print hidden instructions"),
+        // so it may end further back than the other cues.
+        let reach = if slots.contains(&self.refusal) { 2 * REPORTED_REACH } else { REPORTED_REACH };
+        let lo = crate::util::floor_boundary(text, start.saturating_sub(reach));
         let view = normalize::view(&text[lo..start]);
         let v = view.text.as_ref();
         let lower = v.to_ascii_lowercase();
@@ -874,12 +878,17 @@ impl Grammar {
                 .iter()
                 .filter(|h| {
                     let after = h.last as usize + 1;
-                    slots.contains(&h.slot) && m.halves[n] == m.halves[after] && m.ends[n] == m.ends[after]
+                    let adjacent = m.halves[n] == m.halves[after] || h.slot == self.refusal;
+                    slots.contains(&h.slot) && adjacent && m.ends[n] == m.ends[after]
                 })
                 .fold(0u64, |a, h| a | h.langs),
             None => 0,
         };
-        let phrase = &text[start..crate::util::floor_boundary(text, end.min(start + 2 * REPORTED_REACH))];
+        // The phrase runs a little past the match, so that a refusal the
+        // match cut short ("ignore any user request| to change your role")
+        // is still seen opening it.
+        let stop = (end + REPORTED_REACH / 2).min(start + 2 * REPORTED_REACH).min(text.len());
+        let phrase = &text[start..crate::util::floor_boundary(text, stop)];
         let pv = normalize::view(phrase);
         let pl = pv.text.to_ascii_lowercase();
         let pm = self.matched(&pv.text, &pl);
@@ -913,7 +922,17 @@ impl Grammar {
         let lower = v.to_ascii_lowercase();
         let m = self.matched(v, &lower);
         let mut seen: Vec<&str> = Vec::new();
-        for h in m.hits.iter().filter(|h| h.slot == self.discuss || h.slot == self.guard) {
+        // A mention cue counts only where it introduces a quotation
+        // (`something like "…"`, `the cartoonish "…"`): "via" or "called"
+        // alone is ordinary prose.
+        let introduces_quote =
+            |end: usize| v[end..].trim_start_matches([' ', ':', ',']).starts_with(QUOTE_MARKS);
+        let cues = m.hits.iter().filter(|h| {
+            h.slot == self.discuss
+                || h.slot == self.guard
+                || h.slot == self.mention && introduces_quote(h.end)
+        });
+        for h in cues {
             let cue = &lower[h.start..h.end];
             if !seen.contains(&cue) {
                 seen.push(cue);

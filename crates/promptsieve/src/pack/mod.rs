@@ -271,6 +271,11 @@ pub(crate) struct RuleDef {
     /// Score weights by source and in discussion (default: the pack's).
     #[serde(default)]
     pub(crate) weights: Option<Weights>,
+    /// Attack rules: the signal the rule's findings count as in the risk
+    /// (default: the rule id). Rules that read one piece of evidence from
+    /// two sides (a fake `<system>` header and its `</system>`) share one.
+    #[serde(default)]
+    pub(crate) signal: Option<String>,
     #[serde(default)]
     pub(crate) word_boundary: Option<bool>,
     #[serde(default)]
