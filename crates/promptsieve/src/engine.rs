@@ -286,6 +286,9 @@ struct ViewPass {
     compact_found: Vec<(u32, usize, usize, usize)>,
     /// Which raw-view regex rules a keyword enabled.
     enabled_raw: Vec<bool>,
+    /// Distinct framing cues of the view (see `Grammar::find`), when the
+    /// grammar ran.
+    framing: Option<usize>,
 }
 
 /// A regex rule while the engine is compiled.
@@ -675,13 +678,15 @@ impl Engine {
                 out.push(Hit { rule: info.rule, start: m.start(), end: m.end(), score: 0.0, detail: None });
             }
         }
-        if let Some(g) = self.grammar.as_ref().filter(|_| grammar) {
-            g.find(v, &lower, out, |r| self.wanted(r, attack_only));
-        }
+        let framing = self
+            .grammar
+            .as_ref()
+            .filter(|_| grammar)
+            .map(|g| g.find(v, &lower, out, |r| self.wanted(r, attack_only)));
         let [enabled_norm, enabled_raw] = enabled;
         let pass = self.phrase_regex_on(v, &lower, out, attack_only, letter_split);
         self.run_regexes(&self.normalized, v, &enabled_norm, out, attack_only);
-        ViewPass { enabled_raw, ..pass }
+        ViewPass { enabled_raw, framing, ..pass }
     }
 
     /// Runs the phrase regexes whose required literals occur. The compact
@@ -756,7 +761,9 @@ impl Engine {
     }
 
     /// [`Engine::scan`] given `text`'s normalised view and derived texts
-    /// (which the scanner shares with the learned scorer).
+    /// (which the scanner shares with the learned scorer). Returns the
+    /// view's distinct framing cues (at most `FRAMED_CUES`), which the
+    /// grammar pass counts on the way, when it ran.
     pub(crate) fn scan_view(
         &self,
         text: &str,
@@ -764,12 +771,17 @@ impl Engine {
         derived: &[DerivedView],
         depth: u8,
         hits: &mut Vec<Hit>,
-    ) {
+    ) -> Option<usize> {
         let attack_only = depth > 0;
         let v = view.text.as_ref();
         let mut vhits: Vec<Hit> = Vec::new();
-        let ViewPass { compact, enabled_phrase_regex: enabled, compact_found: mut found, enabled_raw } =
-            self.match_view(v, &mut vhits, ViewOpts { attack_only, letter_split: true, grammar: true });
+        let ViewPass {
+            compact,
+            enabled_phrase_regex: enabled,
+            compact_found: mut found,
+            enabled_raw,
+            framing,
+        } = self.match_view(v, &mut vhits, ViewOpts { attack_only, letter_split: true, grammar: true });
 
         // Phrases run together or split by any separator, on the compact
         // (letters-only) view.
@@ -900,6 +912,7 @@ impl Engine {
                 crate::suffix_lm::scan(text, &v, rule, self.rules[rule as usize].score, hits);
             }
         }
+        framing
     }
 
     /// Hits of the view matchers on an arbitrary derived text (used for

@@ -342,11 +342,6 @@ fn is_split_sep(c: char) -> bool {
     matches!(c, ' ' | '\n' | '.' | '-' | '_' | '*' | '|' | '/' | '+' | '~' | '·' | '•' | ',' | '\'')
 }
 
-/// Separators that glue two halves of one word ("ign-ore", "ig_nore").
-fn is_glue_sep(c: char) -> bool {
-    matches!(c, '-' | '_' | '*' | '~' | '|' | '·' | '•')
-}
-
 /// Undoes letter-splitting in `text`: runs of two or more single letters
 /// separated by one separator each ("i g n o r e", "i.g.n.o.r.e") are joined
 /// into one word, and a glue character between two letters ("ign-ore") is
@@ -360,7 +355,8 @@ pub(crate) fn join_split_letters(text: &str, knows: &dyn Fn(&str) -> bool) -> Op
         if b[i] < 0x80 { char::from(b[i]) } else { text[i..].chars().next().unwrap_or(' ') }
     };
     let next = |i: usize| i + if b[i] < 0x80 { 1 } else { at(i).len_utf8() };
-    let alnum = |i: usize| i < n && at(i).is_alphanumeric();
+    let alnum =
+        |i: usize| i < n && if b[i] < 0x80 { b[i].is_ascii_alphanumeric() } else { at(i).is_alphanumeric() };
     let prev_alnum = |i: usize| text[..i].chars().next_back().is_some_and(char::is_alphanumeric);
     let single = |i: usize| alnum(i) && !prev_alnum(i) && !alnum(next(i));
     // Byte offsets of the removed chars, sorted at the end.
@@ -375,6 +371,9 @@ pub(crate) fn join_split_letters(text: &str, knows: &dyn Fn(&str) -> bool) -> Op
         if alnum(after) {
             // A word of two or more: no singleton starts inside it.
             i = after;
+            while i < n && b[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
             while alnum(i) {
                 i = next(i);
             }
@@ -423,20 +422,23 @@ pub(crate) fn join_split_letters(text: &str, knows: &dyn Fn(&str) -> bool) -> Op
         let low = |w: &str| w.to_ascii_lowercase();
         knows(std::str::from_utf8(&word).unwrap_or_default()) && !(knows(&low(left)) && knows(&low(right)))
     };
-    let mut prev: Option<char> = None;
-    let mut it = text.char_indices().peekable();
-    while let Some((k, c)) = it.next() {
-        let between =
-            prev.is_some_and(char::is_alphabetic) && it.peek().is_some_and(|&(_, d)| d.is_alphabetic());
-        if between
-            && (is_glue_sep(c) || c == '\n')
-            && b[k - 1].is_ascii_alphabetic()
-            && b[k + c.len_utf8()].is_ascii_alphabetic()
-            && inside_known(k, k + c.len_utf8())
-        {
+    // Separators that glue two halves of one word ("ign-ore", "ig_nore":
+    // `- _ * ~ |`, `·`, `•`) or a line break inside it. Byte by byte: both
+    // neighbours must be ASCII letters, so only the separator itself may be
+    // wider than a byte.
+    for k in 1..n.saturating_sub(1) {
+        if !b[k - 1].is_ascii_alphabetic() {
+            continue;
+        }
+        let len = match b[k] {
+            b'\n' | b'-' | b'_' | b'*' | b'~' | b'|' => 1,
+            0xC2 if b[k + 1] == 0xB7 => 2,
+            0xE2 if b[k + 1..].starts_with(&[0x80, 0xA2]) => 3,
+            _ => continue,
+        };
+        if b.get(k + len).is_some_and(u8::is_ascii_alphabetic) && inside_known(k, k + len) {
             remove.push(k);
         }
-        prev = Some(c);
     }
     let space = word_chains(text, knows);
     if remove.is_empty() && space.is_empty() {
@@ -485,20 +487,19 @@ fn word_chains(text: &str, knows: &dyn Fn(&str) -> bool) -> Vec<usize> {
         return out;
     }
     let mut i = 0;
+    let mut seps: Vec<usize> = Vec::new();
     while i < b.len() {
         if !b[i].is_ascii_alphabetic() || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
             i += 1;
             continue;
         }
         let start = i;
-        let (mut glue, mut seps, mut known) = (0u8, Vec::new(), 0);
-        let mut w0 = i;
+        let mut glue = 0u8;
+        seps.clear();
         loop {
             while i < b.len() && b[i].is_ascii_alphabetic() {
                 i += 1;
             }
-            let w = &text[w0..i];
-            known += usize::from(w.len() > 1 && knows(&w.to_ascii_lowercase()));
             let sep = b.get(i).copied().unwrap_or(0);
             if (sep == b'-' || sep == b'_')
                 && (glue == 0 || glue == sep)
@@ -507,18 +508,28 @@ fn word_chains(text: &str, knows: &dyn Fn(&str) -> bool) -> Vec<usize> {
                 glue = sep;
                 seps.push(i);
                 i += 1;
-                w0 = i;
             } else {
                 break;
             }
+        }
+        if seps.len() + 1 < MIN_CHAIN {
+            continue;
+        }
+        // The dictionary is asked only about chains long enough to count.
+        let mut w0 = start;
+        let mut known = 0;
+        for &e in seps.iter().chain([&i]) {
+            let w = &text[w0..e];
+            known += usize::from(w.len() > 1 && knows(&w.to_ascii_lowercase()));
+            w0 = e + 1;
         }
         let before = start.checked_sub(1).map(|k| b[k]);
         let after = b.get(i).copied();
         let code = matches!(before, Some(b'/' | b'.' | b'-' | b'$' | b'_' | b'#' | b'@' | b'\\'))
             || matches!(after, Some(b'(' | b'=' | b'/' | b'.' | b'_' | b'-' | b'0'..=b'9'))
                 && after.is_some_and(|a| a != b'.' || b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric));
-        if seps.len() + 1 >= MIN_CHAIN && known >= 2 && !code {
-            out.extend(seps);
+        if known >= 2 && !code {
+            out.extend(&seps);
         }
     }
     out

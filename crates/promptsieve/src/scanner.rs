@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
+use crate::detect::grammar::FRAMED_CUES;
 use crate::detect::invisible;
 use crate::engine::{CompileOptions, Engine, Hit};
 use crate::error::BuildError;
@@ -360,9 +361,9 @@ impl Scanner {
         // The rules and the learned scorer both read the normalised view.
         let view = normalize::view(text);
         let derived = engine.derive(text);
-        engine.scan_view(text, &view, &derived, 0, &mut hits);
+        let cues = engine.scan_view(text, &view, &derived, 0, &mut hits);
         let Merged { mut findings, mut mentioned, live, framed } =
-            merge(engine, text, &view.text, hits, source, every_rule);
+            merge(engine, text, &view.text, hits, source, every_rule, cues.map(|c| c >= FRAMED_CUES));
         // Developer-written system prompts are not scored by the model: it
         // learned attacks' vocabulary, which their guard clauses share.
         if learned
@@ -712,9 +713,6 @@ impl Scanner {
 /// discussion, is live evidence of an attack.
 const LIVE_SCORE: f64 = 0.3;
 
-/// Distinct guard or discussion cues that frame a whole text.
-const FRAMED_CUES: usize = 2;
-
 /// Whether view `v` is framed as guard clauses or discussion of attacks.
 fn framing(g: &crate::detect::grammar::Grammar, v: &str) -> bool {
     g.framing(v, FRAMED_CUES) >= FRAMED_CUES
@@ -756,9 +754,9 @@ fn merge(
     mut hits: Vec<Hit>,
     source: Source,
     every_rule: bool,
+    mut framed: Option<bool>,
 ) -> Merged {
     hits.retain(|h| h.start < h.end && h.end <= text.len());
-    let mut framed: Option<bool> = None;
     // Attack hits at full strength (not reported, not quoted in
     // discussion): rule, span and score.
     let mut meant: Vec<(u32, usize, usize, f64)> = Vec::new();

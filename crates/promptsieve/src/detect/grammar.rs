@@ -79,6 +79,10 @@ pub(crate) const MENTION_SLOT: &str = "mention";
 /// original text.
 const REPORTED_REACH: usize = 80;
 
+/// Distinct guard or discussion cues that frame a whole text as guard
+/// clauses or discussion of attacks.
+pub(crate) const FRAMED_CUES: usize = 2;
+
 /// Most variants one slot phrase may expand to.
 const MAX_SLOT_VARIANTS: usize = 4096;
 
@@ -804,13 +808,19 @@ impl Grammar {
     /// Finds the grammar rules' matches in view `v` (`lower`: its
     /// ASCII-lower-cased copy); `wanted` says which rules to report. Spans
     /// are in `v`'s offsets.
-    pub(crate) fn find(&self, v: &str, lower: &str, out: &mut Vec<Hit>, wanted: impl Fn(u32) -> bool) {
-        if !self.rules.iter().any(|r| wanted(r.rule)) {
-            return;
-        }
+    /// Also returns how many distinct framing cues the view holds, at most
+    /// [`FRAMED_CUES`] (see [`Grammar::framing`]), from the same pass.
+    pub(crate) fn find(
+        &self,
+        v: &str,
+        lower: &str,
+        out: &mut Vec<Hit>,
+        wanted: impl Fn(u32) -> bool,
+    ) -> usize {
         let m = self.matched(v, lower);
-        if m.hits.len() < 2 {
-            return;
+        let cues = self.cues(&m, v, lower, FRAMED_CUES);
+        if m.hits.len() < 2 || !self.rules.iter().any(|r| wanted(r.rule)) {
+            return cues;
         }
         for r in self.rules.iter().filter(|r| wanted(r.rule)) {
             let mut last_end = 0;
@@ -829,6 +839,7 @@ impl Grammar {
                 }
             }
         }
+        cues
     }
 
     /// Whether a phrase of one of `slots` occurs in `matched` (a match of a
@@ -921,6 +932,11 @@ impl Grammar {
     pub(crate) fn framing(&self, v: &str, cap: usize) -> usize {
         let lower = v.to_ascii_lowercase();
         let m = self.matched(v, &lower);
+        self.cues(&m, v, &lower, cap)
+    }
+
+    /// [`Grammar::framing`] over an already matched view.
+    fn cues(&self, m: &Matched, v: &str, lower: &str, cap: usize) -> usize {
         let mut seen: Vec<&str> = Vec::new();
         // A mention cue counts only where it introduces a quotation
         // (`something like "…"`, `the cartoonish "…"`): "via" or "called"

@@ -256,14 +256,26 @@ fn in_identifier(t: &str, s: usize, e: usize) -> bool {
     if (s > 0 && b[s - 1].is_ascii_digit()) || b.get(e).is_some_and(u8::is_ascii_digit) {
         return true;
     }
-    let cs =
-        t[..s].char_indices().rev().find(|(_, c)| c.is_whitespace()).map_or(0, |(i, c)| i + c.len_utf8());
-    let ce = t[e..].find(char::is_whitespace).map_or(t.len(), |i| e + i);
-    let chunk = t[cs..ce].trim_matches(|c: char| !c.is_ascii_hexdigit());
-    let hex = |g: &&str, n: usize| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit());
+    // The run of hex digits and separators around the word, at most a MAC
+    // address long each way: constant work per word, even inside a long
+    // unspaced blob.
+    const MAC: usize = 17;
+    let mac_char = |c: u8| c.is_ascii_hexdigit() || matches!(c, b':' | b'-' | b'.');
+    let (mut cs, mut ce) = (s, e);
+    while cs > 0 && s - cs <= MAC && mac_char(b[cs - 1]) {
+        cs -= 1;
+    }
+    while ce < b.len() && ce - e <= MAC && mac_char(b[ce]) {
+        ce += 1;
+    }
+    if s - cs > MAC || ce - e > MAC {
+        return false;
+    }
+    // A sentence's full stop or a dash after the address is not a group.
+    let chunk = t[cs..ce].trim_matches([':', '-', '.']);
+    let hex = |g: &str, n: usize| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit());
     let groups = |sep: char, n: usize, count: usize| {
-        let g: Vec<&str> = chunk.split(sep).collect();
-        g.len() == count && g.iter().all(|x| hex(x, n))
+        chunk.split(sep).count() == count && chunk.split(sep).all(|x| hex(x, n))
     };
     groups(':', 2, 6) || groups('-', 2, 6) || groups('.', 4, 3)
 }

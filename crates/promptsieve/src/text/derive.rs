@@ -718,24 +718,22 @@ const BACKWARD_CUES: &[&str] = &[
 /// Whether `text` holds at least three reversed cue words, and more of
 /// them than the forward cue words, so it reads as backwards writing.
 fn reads_backwards(text: &str) -> bool {
-    let mut back = 0;
-    let mut fwd = 0;
-    let mut buf = [0u8; 16];
-    for w in text.split(|c: char| !c.is_ascii_alphabetic()) {
+    // Cues are 3 to 12 letters; a word of another length is neither.
+    let (mut back, mut fwd) = (0, 0);
+    let (mut buf, mut rev) = ([0u8; 12], [0u8; 12]);
+    for w in text.as_bytes().split(|c| !c.is_ascii_alphabetic()) {
         if w.len() < 3 || w.len() > buf.len() {
             continue;
         }
-        let lw = &mut buf[..w.len()];
-        lw.copy_from_slice(w.as_bytes());
-        lw.make_ascii_lowercase();
-        let lw = std::str::from_utf8(lw).unwrap_or_default();
-        if BACKWARD_CUES.contains(&lw) {
-            back += 1;
+        let n = w.len();
+        for (k, &c) in w.iter().enumerate() {
+            let c = c.to_ascii_lowercase();
+            buf[k] = c;
+            rev[n - 1 - k] = c;
         }
-        let rev: String = lw.chars().rev().collect();
-        if BACKWARD_CUES.contains(&rev.as_str()) {
-            fwd += 1;
-        }
+        let is_cue = |x: &[u8]| BACKWARD_CUES.iter().any(|q| q.as_bytes() == x);
+        back += usize::from(is_cue(&buf[..n]));
+        fwd += usize::from(is_cue(&rev[..n]));
     }
     back >= 3 && back > fwd
 }
