@@ -17,6 +17,7 @@ use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use crate::detect;
 use crate::error::BuildError;
 use crate::finding::Category;
+use crate::hit::{Hit, Spans};
 use crate::normalize::{self, is_word_char};
 use crate::pack::{RuleDef, RulePack, expand_phrase, phrase_to_regex, required_literals};
 use crate::text::derive::{self, DerivedView};
@@ -299,16 +300,6 @@ struct RegexSrc {
     set_src: String,
     gated: bool,
     attack: bool,
-}
-
-/// A raw hit, with its span already in original-text bytes.
-#[derive(Clone, Debug)]
-pub(crate) struct Hit {
-    pub(crate) rule: u32,
-    pub(crate) start: usize,
-    pub(crate) end: usize,
-    pub(crate) score: f64,
-    pub(crate) detail: Option<String>,
 }
 
 /// Every pack compiled together.
@@ -915,16 +906,6 @@ impl Engine {
         framing
     }
 
-    /// Hits of the view matchers on an arbitrary derived text (used for
-    /// ROT13), as `(rule, start, end)` in that text's offsets.
-    pub(crate) fn view_hits(&self, t: &str) -> Vec<(u32, usize, usize)> {
-        let mut out = Vec::new();
-        // The grammar's word dictionary holds no ROT13 images, and its pass
-        // would cost as much as the plain one; the phrases still run.
-        self.match_view(t, &mut out, ViewOpts { attack_only: true, letter_split: false, grammar: false });
-        out.into_iter().map(|h| (h.rule, h.start, h.end)).collect()
-    }
-
     fn run_regexes(
         &self,
         group: &RegexGroup,
@@ -1160,33 +1141,6 @@ fn on_word_boundaries(t: &str, s: usize, e: usize) -> bool {
     !((first && prev_is_word(t, s)) || (last && next_is_word(t, e)))
 }
 
-/// Spans of hits, merged per rule into sorted disjoint intervals, for
-/// "did the plain pass already find this rule here?" in logarithmic time
-/// (a linear search per hit would make hostile inputs quadratic).
-struct Spans(Vec<(u32, usize, usize)>);
-
-impl Spans {
-    fn new(it: impl Iterator<Item = (u32, usize, usize)>) -> Spans {
-        let mut v: Vec<(u32, usize, usize)> = it.collect();
-        v.sort_unstable();
-        let mut merged: Vec<(u32, usize, usize)> = Vec::with_capacity(v.len());
-        for (r, s, e) in v {
-            match merged.last_mut() {
-                Some(last) if last.0 == r && s <= last.2 => last.2 = last.2.max(e),
-                _ => merged.push((r, s, e)),
-            }
-        }
-        Spans(merged)
-    }
-
-    fn overlaps(&self, rule: u32, s: usize, e: usize) -> bool {
-        // The last interval of `rule` starting before `e` is the only one
-        // that can reach past `s`.
-        let i = self.0.partition_point(|&(r, a, _)| (r, a) < (rule, e));
-        i > 0 && self.0[i - 1].0 == rule && self.0[i - 1].2 > s
-    }
-}
-
 /// Whether a region matched in the letters-only view shows letter-splitting
 /// (a one-letter token, a separator inside a word or standing alone, or
 /// fewer tokens than the phrase has words) rather than the phrase's words
@@ -1254,6 +1208,27 @@ pub(crate) fn prev_is_word(s: &str, i: usize) -> bool {
 /// Whether the character at byte `i` is a word character.
 pub(crate) fn next_is_word(s: &str, i: usize) -> bool {
     s[i..].chars().next().is_some_and(is_word_char)
+}
+
+impl detect::Rescan for Engine {
+    fn rescan(&self, text: &str, depth: u8, hits: &mut Vec<Hit>) {
+        self.scan(text, depth, hits);
+    }
+
+    /// Hits of the view matchers on an arbitrary derived text (used for
+    /// ROT13), as `(rule, start, end)` in that text's offsets.
+    fn view_hits(&self, t: &str) -> Vec<(u32, usize, usize)> {
+        let mut out = Vec::new();
+        // The grammar's word dictionary holds no ROT13 images, and its pass
+        // would cost as much as the plain one; the phrases still run.
+        self.match_view(t, &mut out, ViewOpts { attack_only: true, letter_split: false, grammar: false });
+        out.into_iter().map(|h| (h.rule, h.start, h.end)).collect()
+    }
+
+    fn rule_facts(&self, rule: u32) -> (&str, Category, f64) {
+        let r = &self.rules[rule as usize];
+        (&r.id, r.category, r.score)
+    }
 }
 
 #[cfg(test)]

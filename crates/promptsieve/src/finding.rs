@@ -355,3 +355,39 @@ impl Finding {
         Severity::from_score(self.score)
     }
 }
+
+/// The result of [`Scanner::scan`](crate::Scanner::scan).
+///
+/// # Example
+///
+/// ```
+/// let report = promptsieve::Scanner::new().scan("hello, mail ana@example.org");
+/// assert!(!report.flagged); // personal data is not an attack
+/// assert_eq!(report.risk, 0.0);
+/// assert!(report.has_sensitive_data());
+/// assert_eq!(report.findings[0].entity.as_deref(), Some("EMAIL"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Report {
+    /// Attack risk in 0..=1: the noisy-OR of the best score of each
+    /// injection, invisible and exfiltration rule that matched. Personal
+    /// data and secrets do not count.
+    pub risk: f64,
+    /// Whether `risk` reaches the scanner's threshold.
+    pub flagged: bool,
+    /// What was found, sorted by position.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Whether any finding is personal data or a secret.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(!promptsieve::Scanner::new().scan("hello").has_sensitive_data());
+    /// ```
+    pub fn has_sensitive_data(&self) -> bool {
+        self.findings.iter().any(|f| matches!(f.category, Category::Pii | Category::Secret))
+    }
+}

@@ -101,7 +101,10 @@ mod detect;
 mod engine;
 mod error;
 mod finding;
-mod normalize;
+mod hit;
+// The normalised view lives with the other derived texts; `crate::normalize` is
+// its short path.
+use text::normalize;
 mod output;
 mod pack;
 mod redact;
@@ -122,12 +125,12 @@ pub mod internals {
 mod util;
 
 pub use error::BuildError;
-pub use finding::{Category, Finding, Severity, Source, Span};
+pub use finding::{Category, Finding, Report, Severity, Source, Span};
 pub use output::{Audit, OutputContext};
 pub use pack::RulePack;
 pub use redact::{RedactOptions, Redacted, Replacement, Strategy, Vault};
 pub use scanner::{
-    Action, DEFAULT_MAX_BYTES, DEFAULT_THRESHOLD, Decision, ExampleFailure, Policy, Reason, Report, RuleInfo,
+    Action, DEFAULT_MAX_BYTES, DEFAULT_THRESHOLD, Decision, ExampleFailure, Policy, Reason, RuleInfo,
     Scanner, ScannerBuilder,
 };
 

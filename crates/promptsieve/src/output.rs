@@ -8,8 +8,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 
+use crate::finding::Report;
 use crate::finding::{Category, Finding, Span};
-use crate::scanner::Report;
 
 /// What the application knows about the conversation, for
 /// [`Scanner::scan_output`](crate::Scanner::scan_output).

@@ -8,9 +8,10 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::detect::grammar::FRAMED_CUES;
 use crate::detect::invisible;
-use crate::engine::{CompileOptions, Engine, Hit};
+use crate::engine::{CompileOptions, Engine};
 use crate::error::BuildError;
-use crate::finding::{Category, Finding, Source, Span};
+use crate::finding::{Category, Finding, Report, Source, Span};
+use crate::hit::Hit;
 use crate::normalize;
 use crate::output::{OutputContext, output_findings};
 use crate::pack::RulePack;
@@ -1001,42 +1002,6 @@ fn risk(findings: &[Finding], mentioned: &[(String, Span)], engine: &Engine) -> 
     }
     let keep: f64 = best.iter().map(|(_, s)| 1.0 - s.clamp(0.0, 1.0)).product();
     ((1.0 - keep) * 1e6).round() / 1e6
-}
-
-/// The result of [`Scanner::scan`].
-///
-/// # Example
-///
-/// ```
-/// let report = promptsieve::Scanner::new().scan("hello, mail ana@example.org");
-/// assert!(!report.flagged); // personal data is not an attack
-/// assert_eq!(report.risk, 0.0);
-/// assert!(report.has_sensitive_data());
-/// assert_eq!(report.findings[0].entity.as_deref(), Some("EMAIL"));
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Report {
-    /// Attack risk in 0..=1: the noisy-OR of the best score of each
-    /// injection, invisible and exfiltration rule that matched. Personal
-    /// data and secrets do not count.
-    pub risk: f64,
-    /// Whether `risk` reaches the scanner's threshold.
-    pub flagged: bool,
-    /// What was found, sorted by position.
-    pub findings: Vec<Finding>,
-}
-
-impl Report {
-    /// Whether any finding is personal data or a secret.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// assert!(!promptsieve::Scanner::new().scan("hello").has_sensitive_data());
-    /// ```
-    pub fn has_sensitive_data(&self) -> bool {
-        self.findings.iter().any(|f| matches!(f.category, Category::Pii | Category::Secret))
-    }
 }
 
 /// What [`Scanner::check`] enforces.

@@ -38,7 +38,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::detect::suffix::{Verdict, mask};
-use crate::engine::Hit;
+use crate::hit::Hit;
 use crate::util::reader::Reader;
 
 /// The rule id of the detector's finding.

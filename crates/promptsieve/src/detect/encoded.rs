@@ -3,7 +3,8 @@
 //! is bounded in size (per scan) and depth (nested encodings), so hostile
 //! input cannot make a scan expensive.
 
-use crate::engine::{Engine, Hit};
+use super::Rescan;
+use crate::hit::Hit;
 use crate::normalize::{OffsetMap, rot13};
 
 /// Total decoded bytes one scan examines.
@@ -270,7 +271,7 @@ fn hex_runs(v: &[u8]) -> Vec<(usize, usize, Vec<u8>)> {
 /// Scans base64 or hex runs of the view `v`; a run whose decoded text
 /// carries attack findings becomes one hit of `rule`.
 pub(crate) fn scan(
-    engine: &Engine,
+    engine: &dyn Rescan,
     v: &str,
     map: &OffsetMap,
     enc: Encoding,
@@ -301,13 +302,13 @@ pub(crate) fn scan(
         let Some(decoded) = decoded else { return false };
         let Some(text) = texty(&decoded) else { return false };
         let mut inner = Vec::new();
-        engine.scan(text, depth + 1, &mut inner);
+        engine.rescan(text, depth + 1, &mut inner);
         // Hidden characters inside a decoded payload say it is binary (a DER
         // certificate, an image), not that it hides an attack.
         let best = inner
             .iter()
             .filter(|h| {
-                let c = engine.rules[h.rule as usize].category;
+                let c = engine.rule_facts(h.rule).1;
                 c.is_attack() && c != crate::finding::Category::Invisible
             })
             .max_by(|a, b| a.score.total_cmp(&b.score));
@@ -318,11 +319,11 @@ pub(crate) fn scan(
             rule,
             start: os,
             end: oe,
-            score: engine.rules[rule as usize].score.max(best.score),
+            score: engine.rule_facts(rule).2.max(best.score),
             detail: Some(format!(
                 "{} payload decodes to {preview:?}, which matches {}",
                 enc.name(),
-                engine.rules[best.rule as usize].id
+                engine.rule_facts(best.rule).0
             )),
         });
         true
@@ -402,7 +403,7 @@ fn vs_payloads(text: &str) -> Vec<(usize, usize, Vec<u8>)> {
 /// Scans bytes smuggled in variation selectors in the original `text`
 /// (the view drops selectors); a payload whose decoded text carries attack
 /// findings becomes one hit of `rule`, spanning the selectors.
-pub(crate) fn scan_variation(engine: &Engine, text: &str, rule: u32, depth: u8, hits: &mut Vec<Hit>) {
+pub(crate) fn scan_variation(engine: &dyn Rescan, text: &str, rule: u32, depth: u8, hits: &mut Vec<Hit>) {
     // Every selector is encoded with a lead byte 0xEF (U+FE0x) or 0xF3 (U+E01xx).
     if !text.bytes().any(|b| b == 0xEF || b == 0xF3) {
         return;
@@ -415,11 +416,11 @@ pub(crate) fn scan_variation(engine: &Engine, text: &str, rule: u32, depth: u8, 
         budget -= bytes.len();
         let Some(decoded) = texty(&bytes) else { continue };
         let mut inner = Vec::new();
-        engine.scan(decoded, depth + 1, &mut inner);
+        engine.rescan(decoded, depth + 1, &mut inner);
         let best = inner
             .iter()
             .filter(|h| {
-                let c = engine.rules[h.rule as usize].category;
+                let c = engine.rule_facts(h.rule).1;
                 c.is_attack() && c != crate::finding::Category::Invisible
             })
             .max_by(|a, b| a.score.total_cmp(&b.score));
@@ -429,27 +430,27 @@ pub(crate) fn scan_variation(engine: &Engine, text: &str, rule: u32, depth: u8, 
             rule,
             start: s,
             end: e,
-            score: engine.rules[rule as usize].score.max(best.score),
+            score: engine.rule_facts(rule).2.max(best.score),
             detail: Some(format!(
                 "{} variation selectors carry the text {preview:?}, which matches {}",
                 bytes.len(),
-                engine.rules[best.rule as usize].id
+                engine.rule_facts(best.rule).0
             )),
         });
     }
 }
 
 /// Scans the ROT13 of the view with the view matchers.
-pub(crate) fn scan_rot13(engine: &Engine, v: &str, map: &OffsetMap, rule: u32, hits: &mut Vec<Hit>) {
+pub(crate) fn scan_rot13(engine: &dyn Rescan, v: &str, map: &OffsetMap, rule: u32, hits: &mut Vec<Hit>) {
     if !v.bytes().any(|b| b.is_ascii_alphabetic()) {
         return;
     }
     let r = rot13(v);
     for (matched, s, e) in engine.view_hits(&r) {
-        let m = &engine.rules[matched as usize];
+        let (id, category, score) = engine.rule_facts(matched);
         // ROT13 leaves everything but ASCII letters alone: a match whose
         // letters it did not change (Japanese text) is the plain text's.
-        if !m.category.is_attack() || r[s..e] == v[s..e] {
+        if !category.is_attack() || r[s..e] == v[s..e] {
             continue;
         }
         let (os, oe) = map.span(s, e);
@@ -457,8 +458,8 @@ pub(crate) fn scan_rot13(engine: &Engine, v: &str, map: &OffsetMap, rule: u32, h
             rule,
             start: os,
             end: oe,
-            score: engine.rules[rule as usize].score.max(m.score),
-            detail: Some(format!("ROT13 of {:?}, which matches {}", &r[s..e], m.id)),
+            score: engine.rule_facts(rule).2.max(score),
+            detail: Some(format!("ROT13 of {:?}, which matches {id}", &r[s..e])),
         });
     }
 }

@@ -22,7 +22,7 @@ use std::sync::{Arc, OnceLock};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
-use crate::engine::Hit;
+use crate::hit::Hit;
 use crate::normalize::{self, is_unspaced_script};
 use crate::pack::expand_phrase_up_to;
 

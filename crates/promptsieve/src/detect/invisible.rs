@@ -4,7 +4,7 @@
 //! base character, subdivision-flag tag sequences, a leading byte-order mark
 //! and a soft hyphen inside a word.
 
-use crate::engine::Hit;
+use crate::hit::Hit;
 use crate::util::hidden::{HiddenKind, hidden_kind};
 
 /// Rule slots in the order the engine passes them:

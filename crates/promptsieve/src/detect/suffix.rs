@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::engine::Hit;
+use crate::hit::Hit;
 
 /// Window length, in tokens.
 const W: usize = 8;

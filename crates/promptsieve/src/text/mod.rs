@@ -2,6 +2,7 @@
 
 mod confusables;
 pub(crate) mod derive;
+pub(crate) mod normalize;
 
 /// The ASCII letter a non-ASCII look-alike letter passes for (UTS #39
 /// confusables whose skeleton is one ASCII letter, plus small capitals), or
