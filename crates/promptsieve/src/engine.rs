@@ -15,6 +15,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use crate::detect;
+use crate::detect::Detector;
 use crate::error::BuildError;
 use crate::finding::Category;
 use crate::hit::{Hit, Spans};
@@ -27,9 +28,6 @@ use crate::util::{ceil_boundary, floor_boundary};
 /// Shortest compact (letters-only) phrase worth matching through
 /// letter-splitting: shorter ones occur by accident inside ordinary words.
 const MIN_COMPACT_LEN: usize = 10;
-
-/// How deep decoded payloads (base64 inside hex inside …) are followed.
-pub(crate) const MAX_DEPTH: u8 = 2;
 
 /// Regex compilation limits, so one pathological rule cannot take the
 /// process's memory. The regex crate matches in linear time regardless.
@@ -327,11 +325,10 @@ pub(crate) struct Engine {
     keyword_targets: Vec<Vec<(ViewKind, usize)>>,
     normalized: RegexGroup,
     raw: RegexGroup,
-    builtins: Vec<(Builtin, u32)>,
+    /// The enabled built-in detectors, in the order they run.
+    detectors: Vec<Box<dyn Detector>>,
     /// The grammar rules and their slot automaton.
     pub(crate) grammar: Option<detect::grammar::Grammar>,
-    /// The name dictionaries, built when a pack enables `person-names`.
-    names: Option<detect::names::Names>,
 }
 
 /// Options that shape compilation.
@@ -612,26 +609,9 @@ impl Engine {
             keyword_targets,
             normalized: group(norm_src)?,
             raw: group(raw_src)?,
-            names: builtins.iter().any(|(b, _)| *b == Builtin::PersonNames).then(|| {
-                detect::names::Names::new(
-                    include_str!("../../../rules/dict/first-names.txt"),
-                    include_str!("../../../rules/dict/last-names.txt"),
-                    include_str!("../../../rules/dict/name-words.txt"),
-                    include_str!("../../../rules/dict/never-names.txt"),
-                )
-            }),
-            builtins,
+            detectors: detectors(&builtins, &rules),
             rules,
         })
-    }
-
-    fn builtin(&self, b: Builtin) -> Option<u32> {
-        self.builtins.iter().find(|(x, _)| *x == b).map(|(_, i)| *i)
-    }
-
-    /// The rule of builtin `b`, if enabled and wanted (see [`Engine::wanted`]).
-    fn builtin_for(&self, b: Builtin, attack_only: bool) -> Option<u32> {
-        self.builtin(b).filter(|&r| self.wanted(r, attack_only))
     }
 
     /// Whether hits of `rule` are wanted: derived texts (`attack_only`)
@@ -851,57 +831,9 @@ impl Engine {
         }
 
         // Built-in detectors.
-        let hidden = [
-            Builtin::InvisibleTag,
-            Builtin::InvisibleBidi,
-            Builtin::InvisibleVariation,
-            Builtin::InvisibleControl,
-            Builtin::InvisibleZeroWidth,
-        ]
-        .map(|b| self.builtin_for(b, attack_only).map(|i| (i, self.rules[i as usize].score)));
-        if hidden.iter().any(Option::is_some)
-            && !text.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t' || b == b'\r')
-        {
-            detect::invisible::scan(text, &hidden, hits);
-        }
-        if depth < MAX_DEPTH {
-            for (b, enc) in [
-                (Builtin::EncodedBase64, detect::encoded::Encoding::Base64),
-                (Builtin::EncodedBase32, detect::encoded::Encoding::Base32),
-                (Builtin::EncodedHex, detect::encoded::Encoding::Hex),
-            ] {
-                if let Some(rule) = self.builtin_for(b, attack_only) {
-                    detect::encoded::scan(self, v, &view.map, enc, rule, depth, hits);
-                }
-            }
-            if let Some(rule) = self.builtin_for(Builtin::EncodedVariation, attack_only) {
-                // Selectors are dropped from the view: this reads the original.
-                detect::encoded::scan_variation(self, text, rule, depth, hits);
-            }
-            if let Some(rule) = self.builtin_for(Builtin::EncodedRot13, attack_only) {
-                detect::encoded::scan_rot13(self, v, &view.map, rule, hits);
-            }
-        }
-        if let (Some(rule), Some(names)) = (self.builtin_for(Builtin::PersonNames, attack_only), &self.names)
-        {
-            // Names need capitalisation, which the view folds away: they run
-            // on the original text.
-            for (s, e, score) in names.find(text) {
-                hits.push(Hit { rule, start: s, end: e, score, detail: None });
-            }
-        }
-        let soup = self.builtin_for(Builtin::AdversarialSuffix, attack_only);
-        let lm = self.builtin_for(Builtin::AdversarialSuffixLm, attack_only);
-        if (soup.is_some() || lm.is_some()) && text.len() >= detect::suffix::MIN_LEN {
-            // One verdict for both: the language model judges the run the
-            // rule-based detector picks.
-            let v = detect::suffix::analyse(text);
-            if let Some(rule) = soup {
-                detect::suffix::scan(&v, rule, self.rules[rule as usize].score, hits);
-            }
-            if let Some(rule) = lm {
-                crate::suffix_lm::scan(text, &v, rule, self.rules[rule as usize].score, hits);
-            }
+        let input = detect::Input { text, view: v, map: &view.map, depth };
+        for d in self.detectors.iter().filter(|d| !attack_only || d.attack()) {
+            d.detect(&input, self, hits);
         }
         framing
     }
@@ -1208,6 +1140,56 @@ pub(crate) fn prev_is_word(s: &str, i: usize) -> bool {
 /// Whether the character at byte `i` is a word character.
 pub(crate) fn next_is_word(s: &str, i: usize) -> bool {
     s[i..].chars().next().is_some_and(is_word_char)
+}
+
+/// The built-in detectors the packs enable (`builtins`: which builtin each
+/// rule names), in one table: hidden characters, decoders, names, then the
+/// adversarial suffix. Scores are the rules' pack scores.
+fn detectors(builtins: &[(Builtin, u32)], rules: &[Rule]) -> Vec<Box<dyn Detector>> {
+    use detect::encoded::{Decoder, Decoding, Encoding};
+    let rule = |b: Builtin| builtins.iter().find(|(x, _)| *x == b).map(|&(_, i)| i);
+    let scored = |b: Builtin| rule(b).map(|i| (i, rules[i as usize].score));
+    let attack = |i: u32| rules[i as usize].category.is_attack();
+    let mut out: Vec<Box<dyn Detector>> = Vec::new();
+    let slots = [
+        Builtin::InvisibleTag,
+        Builtin::InvisibleBidi,
+        Builtin::InvisibleVariation,
+        Builtin::InvisibleControl,
+        Builtin::InvisibleZeroWidth,
+    ]
+    .map(scored);
+    if slots.iter().any(Option::is_some) {
+        let attack_slots = slots.map(|s| s.filter(|&(i, _)| attack(i)));
+        out.push(Box::new(detect::invisible::Hidden { slots, attack_slots }));
+    }
+    for (b, decoder) in [
+        (Builtin::EncodedBase64, Decoder::Runs(Encoding::Base64)),
+        (Builtin::EncodedBase32, Decoder::Runs(Encoding::Base32)),
+        (Builtin::EncodedHex, Decoder::Runs(Encoding::Hex)),
+        (Builtin::EncodedVariation, Decoder::Variation),
+        (Builtin::EncodedRot13, Decoder::Rot13),
+    ] {
+        if let Some(rule) = rule(b) {
+            out.push(Box::new(Decoding { decoder, rule, attack: attack(rule) }));
+        }
+    }
+    if let Some(rule) = rule(Builtin::PersonNames) {
+        let names = detect::names::Names::new(
+            include_str!("../../../rules/dict/first-names.txt"),
+            include_str!("../../../rules/dict/last-names.txt"),
+            include_str!("../../../rules/dict/name-words.txt"),
+            include_str!("../../../rules/dict/never-names.txt"),
+        );
+        out.push(Box::new(detect::names::PersonNames { names, rule, attack: attack(rule) }));
+    }
+    let (soup, lm) = (scored(Builtin::AdversarialSuffix), scored(Builtin::AdversarialSuffixLm));
+    if soup.is_some() || lm.is_some() {
+        // Each half runs when its rule is wanted: in payloads, attack rules only.
+        let attack = soup.iter().chain(&lm).any(|&(i, _)| attack(i));
+        out.push(Box::new(crate::suffix_lm::Suffix { soup, lm, attack }));
+    }
+    out
 }
 
 impl detect::Rescan for Engine {

@@ -37,7 +37,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::detect::suffix::{Verdict, mask};
+use crate::detect::suffix::{self, Verdict, mask};
 use crate::hit::Hit;
 use crate::util::reader::Reader;
 
@@ -469,6 +469,37 @@ pub(crate) fn default_lm() -> &'static Lm {
         Lm::from_static(include_bytes!("../../../rules/model/suffix-lm.bin"))
             .unwrap_or_else(|e| panic!("embedded suffix LM is invalid: {e}"))
     })
+}
+
+/// The `adversarial-suffix` and `adversarial-suffix-lm` rules as one
+/// detector: one analysis of the text, judged by the rule-based detector
+/// and by the language model (which scores the run the former picks).
+#[derive(Debug)]
+pub(crate) struct Suffix {
+    /// Rule and pack score of each, when enabled.
+    pub(crate) soup: Option<(u32, f64)>,
+    pub(crate) lm: Option<(u32, f64)>,
+    pub(crate) attack: bool,
+}
+
+impl crate::detect::Detector for Suffix {
+    fn attack(&self) -> bool {
+        self.attack
+    }
+
+    fn detect(&self, input: &crate::detect::Input<'_>, _: &dyn crate::detect::Rescan, hits: &mut Vec<Hit>) {
+        let text = input.text;
+        if text.len() < suffix::MIN_LEN {
+            return;
+        }
+        let v = suffix::analyse(text);
+        if let Some((rule, score)) = self.soup {
+            suffix::scan(&v, rule, score, hits);
+        }
+        if let Some((rule, score)) = self.lm {
+            scan(text, &v, rule, score, hits);
+        }
+    }
 }
 
 #[cfg(test)]

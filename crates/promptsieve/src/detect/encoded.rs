@@ -464,6 +464,46 @@ pub(crate) fn scan_rot13(engine: &dyn Rescan, v: &str, map: &OffsetMap, rule: u3
     }
 }
 
+/// What a decoding detector runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decoder {
+    /// Base64, base32 or hex runs of the view.
+    Runs(Encoding),
+    /// A payload smuggled in variation selectors (read from the original:
+    /// the view drops selectors).
+    Variation,
+    /// The view's ROT13.
+    Rot13,
+}
+
+/// One `encoded-*` rule: decodes payloads and rescans them for attacks, to
+/// [`super::MAX_DEPTH`] levels of nesting.
+#[derive(Debug)]
+pub(crate) struct Decoding {
+    pub(crate) decoder: Decoder,
+    pub(crate) rule: u32,
+    /// Whether the rule is an attack rule (so it runs inside payloads too).
+    pub(crate) attack: bool,
+}
+
+impl super::Detector for Decoding {
+    fn attack(&self) -> bool {
+        self.attack
+    }
+
+    fn detect(&self, input: &super::Input<'_>, rescan: &dyn Rescan, hits: &mut Vec<Hit>) {
+        if input.depth >= super::MAX_DEPTH {
+            return;
+        }
+        let (rule, depth) = (self.rule, input.depth);
+        match self.decoder {
+            Decoder::Runs(enc) => scan(rescan, input.view, input.map, enc, rule, depth, hits),
+            Decoder::Variation => scan_variation(rescan, input.text, rule, depth, hits),
+            Decoder::Rot13 => scan_rot13(rescan, input.view, input.map, rule, hits),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -299,6 +299,30 @@ pub(crate) fn scan(text: &str, slots: &Slots, hits: &mut Vec<Hit>) {
     suspicious_runs(text, |run, start, end| report(run, start, end, slots, hits));
 }
 
+/// The five `invisible-*` rules as one detector: one pass over the text
+/// sorts each run of hidden characters into its kind's rule.
+#[derive(Debug)]
+pub(crate) struct Hidden {
+    /// Rule and pack score per kind, when enabled.
+    pub(crate) slots: Slots,
+    /// The same, attack rules only: what decoded payloads are scanned for.
+    pub(crate) attack_slots: Slots,
+}
+
+impl super::Detector for Hidden {
+    fn attack(&self) -> bool {
+        self.attack_slots.iter().any(Option::is_some)
+    }
+
+    fn detect(&self, input: &super::Input<'_>, _: &dyn super::Rescan, hits: &mut Vec<Hit>) {
+        let t = input.text;
+        // Printable ASCII with ordinary white space hides nothing.
+        if !t.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t' || b == b'\r') {
+            scan(t, if input.depth > 0 { &self.attack_slots } else { &self.slots }, hits);
+        }
+    }
+}
+
 fn report(run: &[char], start: usize, end: usize, slots: &Slots, hits: &mut Vec<Hit>) {
     let mut kinds: Vec<HiddenKind> = run.iter().filter_map(|&c| hidden_kind(c)).collect();
     kinds.sort_unstable();

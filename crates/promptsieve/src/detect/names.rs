@@ -26,6 +26,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::hit::Hit;
 use crate::util::hidden::hidden_kind;
 
 // --- context lexicon (lower-case; verbatim from the prototype) --------------------------------
@@ -278,6 +279,29 @@ fn in_identifier(t: &str, s: usize, e: usize) -> bool {
         chunk.split(sep).count() == count && chunk.split(sep).all(|x| hex(x, n))
     };
     groups(':', 2, 6) || groups('-', 2, 6) || groups('.', 4, 3)
+}
+
+/// The `person-names` rule: dictionaries and context on the original text
+/// (capitalisation matters, and the view folds it away). Its scores are the
+/// detector's own evidence, from 0.5 up (see [`Names::find`]), not the
+/// pack's.
+#[derive(Debug)]
+pub(crate) struct PersonNames {
+    pub(crate) names: Names,
+    pub(crate) rule: u32,
+    pub(crate) attack: bool,
+}
+
+impl super::Detector for PersonNames {
+    fn attack(&self) -> bool {
+        self.attack
+    }
+
+    fn detect(&self, input: &super::Input<'_>, _: &dyn super::Rescan, hits: &mut Vec<Hit>) {
+        for (start, end, score) in self.names.find(input.text) {
+            hits.push(Hit { rule: self.rule, start, end, score, detail: None });
+        }
+    }
 }
 
 // --- a small, fast hasher for short keys -------------------------------------------------------
