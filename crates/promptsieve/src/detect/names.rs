@@ -257,6 +257,10 @@ fn in_identifier(t: &str, s: usize, e: usize) -> bool {
     if (s > 0 && b[s - 1].is_ascii_digit()) || b.get(e).is_some_and(u8::is_ascii_digit) {
         return true;
     }
+    // A MAC group is hex digits: most words have another letter.
+    if !b[s..e].iter().all(u8::is_ascii_hexdigit) {
+        return false;
+    }
     // The run of hex digits and separators around the word, at most a MAC
     // address long each way: constant work per word, even inside a long
     // unspaced blob.
