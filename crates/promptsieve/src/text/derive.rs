@@ -718,24 +718,21 @@ const BACKWARD_CUES: &[&str] = &[
 /// Whether `text` holds at least three reversed cue words, and more of
 /// them than the forward cue words, so it reads as backwards writing.
 fn reads_backwards(text: &str) -> bool {
-    // Cues are 3 to 12 letters; a word of another length is neither.
-    let (mut back, mut fwd) = (0, 0);
-    let (mut buf, mut rev) = ([0u8; 12], [0u8; 12]);
-    for w in text.as_bytes().split(|c| !c.is_ascii_alphabetic()) {
-        if w.len() < 3 || w.len() > buf.len() {
-            continue;
-        }
+    // Cues are 3 to 12 letters; a word of another length is neither. The
+    // forward count is needed only once three backward cues occur, which
+    // ordinary text never has.
+    let words =
+        || text.as_bytes().split(|c| !c.is_ascii_alphabetic()).filter(|w| (3..=12).contains(&w.len()));
+    let is_cue = |w: &[u8], backwards: bool| {
         let n = w.len();
-        for (k, &c) in w.iter().enumerate() {
-            let c = c.to_ascii_lowercase();
-            buf[k] = c;
-            rev[n - 1 - k] = c;
-        }
-        let is_cue = |x: &[u8]| BACKWARD_CUES.iter().any(|q| q.as_bytes() == x);
-        back += usize::from(is_cue(&buf[..n]));
-        fwd += usize::from(is_cue(&rev[..n]));
-    }
-    back >= 3 && back > fwd
+        let at = |k: usize| if backwards { w[n - 1 - k] } else { w[k] }.to_ascii_lowercase();
+        BACKWARD_CUES.iter().any(|q| {
+            let q = q.as_bytes();
+            q.len() == n && q[0] == at(0) && (1..n).all(|k| q[k] == at(k))
+        })
+    };
+    let back = words().filter(|w| is_cue(w, false)).count();
+    back >= 3 && back > words().filter(|w| is_cue(w, true)).count()
 }
 
 /// Look-alike disguises that UTS #39 only partly covers: in a text with a
