@@ -327,6 +327,9 @@ pub(crate) struct Engine {
     raw: RegexGroup,
     /// The enabled built-in detectors, in the order they run.
     detectors: Vec<Box<dyn Detector>>,
+    /// Words (ASCII letters, two or more) of the attack phrases: what the
+    /// segmenter may cut a joined letter run into besides grammar words.
+    phrase_words: HashSet<Box<str>>,
     /// The grammar rules and their slot automaton.
     pub(crate) grammar: Option<detect::grammar::Grammar>,
 }
@@ -361,6 +364,7 @@ impl Engine {
         let mut gate_target: Vec<usize> = Vec::new();
         let mut ungated_phrase_regex: Vec<usize> = Vec::new();
         let mut grammar = detect::grammar::GrammarBuilder::default();
+        let mut phrase_words: HashSet<Box<str>> = HashSet::new();
 
         for pack in packs {
             for def in &pack.rules {
@@ -454,6 +458,15 @@ impl Engine {
                                 if c.len() >= MIN_COMPACT_LEN {
                                     compact_pats.push(c);
                                     compact_rule.push((idx, norm.split_whitespace().count()));
+                                }
+                            }
+                            if category.is_attack() {
+                                for w in
+                                    norm.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| w.len() >= 2)
+                                {
+                                    if !phrase_words.contains(w) {
+                                        phrase_words.insert(w.into());
+                                    }
                                 }
                             }
                             phrase_pats.push(norm);
@@ -610,6 +623,7 @@ impl Engine {
             normalized: group(norm_src)?,
             raw: group(raw_src)?,
             detectors: detectors(&builtins, &rules),
+            phrase_words,
             rules,
         })
     }
@@ -721,7 +735,9 @@ impl Engine {
     /// their dictionary.
     pub(crate) fn derive(&self, text: &str) -> Vec<DerivedView> {
         let g = self.grammar.as_ref();
-        derive::views(text, &|w| g.is_some_and(|g| g.knows(w)), &|w| g.is_some_and(|g| g.knows_word(w)))
+        let knows = |w: &str| g.is_some_and(|g| g.knows(w));
+        let seg = |w: &str| knows(w) || self.phrase_words.contains(w);
+        derive::views(text, &knows, &|w| g.is_some_and(|g| g.knows_word(w)), &seg)
     }
 
     /// Runs every matcher over `text`, appending hits with original spans.

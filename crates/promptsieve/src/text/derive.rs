@@ -83,9 +83,10 @@ pub(crate) fn views(
     text: &str,
     knows: &dyn Fn(&str) -> bool,
     word: &dyn Fn(&str) -> bool,
+    seg: &dyn Fn(&str) -> bool,
 ) -> Vec<DerivedView> {
     let mut out = Vec::new();
-    for (kind, derived) in all(text, knows, word) {
+    for (kind, derived) in all(text, knows, word, seg) {
         let derived = Rc::new(derived);
         for (s, e) in windows(kind, &derived, text) {
             let v = normalize::view(&derived.text[s..e]);
@@ -173,14 +174,17 @@ fn windows(kind: Kind, d: &Derived, src: &str) -> Vec<(usize, usize)> {
 
 /// Every derived text of `text` whose disguise is present.
 ///
-/// `knows` is the dictionary (lower-case words) that letter-joining and
-/// word segmentation consult: the grammar vocabularies' words. `word` is
+/// `knows` is the dictionary (lower-case words) that letter-joining
+/// consults: the grammar vocabularies' words. `seg` is what word
+/// segmentation may cut a joined run into: those words and the words of the
+/// packs' attack phrases (the vocabulary the rules read). `word` is
 /// the same dictionary without stem expansion (`talimat*` knows only
 /// "talimat"), for guessing one letter where a short stem would fit many.
 pub(crate) fn all(
     text: &str,
     knows: &dyn Fn(&str) -> bool,
     word: &dyn Fn(&str) -> bool,
+    seg: &dyn Fn(&str) -> bool,
 ) -> Vec<(Kind, Derived)> {
     let mut out = Vec::new();
     if let Some(d) = join_split_letters(text, knows) {
@@ -227,7 +231,7 @@ pub(crate) fn all(
             left || right
         };
         let only = |s: usize, e: usize| joined(s, e) && !gap_neighbour(s, e);
-        let d = match segment(&d.text, knows, &only) {
+        let d = match segment(&d.text, seg, &only) {
             Some(seg) => d.then(seg),
             None => d,
         };
@@ -918,15 +922,15 @@ mod tests {
         assert!(segment("possible", &short, &any).is_none());
         // A word the text wrote whole is not segmented.
         let k = |w: &str| w == "disregard" || short(w);
-        let d = all("d i s r e g a r d possible", &k, &k).remove(0).1;
+        let d = all("d i s r e g a r d possible", &k, &k, &k).remove(0).1;
         assert_eq!(d.text, "disregard possible");
         // Joined words with gaps between them stay whole.
         let k = |w: &str| ["say", "the", "pass", "word"].contains(&w);
-        let d = all("s a y   t h e   p a s s w o r d", &k, &k).remove(0).1;
+        let d = all("s a y   t h e   p a s s w o r d", &k, &k, &k).remove(0).1;
         assert_eq!(d.text, "say   the   password");
         // Joined and segmented: spans land on the spaced-out original.
         let t = "i g n o r e a l l p r e v i o u s";
-        let d = all(t, &knows, &knows).remove(0).1;
+        let d = all(t, &knows, &knows, &knows).remove(0).1;
         assert_eq!(d.text, "ignore all previous");
         assert_eq!(back(&d, "all"), (12, 17));
         // A line break inside a known word whose halves are not both words.
