@@ -411,4 +411,3 @@ fn spaced_letters_without_word_gaps_are_segmented() {
     assert_eq!(f.span.start, 0, "the span starts on the original text's first letter");
     assert!(!s.scan("T h e w e a t h e r i s n i c e t o d a y").flagged);
 }
-
