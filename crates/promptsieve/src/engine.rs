@@ -1199,11 +1199,11 @@ fn detectors(builtins: &[(Builtin, u32)], rules: &[Rule]) -> Vec<Box<dyn Detecto
         );
         out.push(Box::new(detect::names::PersonNames { names, rule, attack: attack(rule) }));
     }
-    let (soup, lm) = (scored(Builtin::AdversarialSuffix), scored(Builtin::AdversarialSuffixLm));
-    if soup.is_some() || lm.is_some() {
-        // Each half runs when its rule is wanted: in payloads, attack rules only.
-        let attack = soup.iter().chain(&lm).any(|&(i, _)| attack(i));
-        out.push(Box::new(crate::suffix_lm::Suffix { soup, lm, attack }));
+    let rules = [Builtin::AdversarialSuffix, Builtin::AdversarialSuffixLm].map(scored);
+    if rules.iter().any(Option::is_some) {
+        // Each half runs where its rule is wanted: in payloads, attack rules only.
+        let attack_rules = rules.map(|r| r.filter(|&(i, _)| attack(i)));
+        out.push(Box::new(crate::suffix_lm::Suffix { rules, attack_rules }));
     }
     out
 }

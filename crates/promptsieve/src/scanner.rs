@@ -362,9 +362,10 @@ impl Scanner {
         // The rules and the learned scorer both read the normalised view.
         let view = normalize::view(text);
         let derived = engine.derive(text);
-        let cues = engine.scan_view(text, &view, &derived, 0, &mut hits);
-        let Merged { mut findings, mut mentioned, live, framed } =
-            merge(engine, text, &view.text, hits, source, every_rule, cues.map(|c| c >= FRAMED_CUES));
+        // The grammar pass counts the view's framing cues on its way.
+        let framed = engine.scan_view(text, &view, &derived, 0, &mut hits).is_some_and(|c| c >= FRAMED_CUES);
+        let Merged { mut findings, mut mentioned, live } =
+            merge(engine, text, hits, source, every_rule, framed);
         // Developer-written system prompts are not scored by the model: it
         // learned attacks' vocabulary, which their guard clauses share.
         if learned
@@ -388,7 +389,7 @@ impl Scanner {
             // match would be.
             if let Some(f) = best.as_mut()
                 && !live
-                && framed.unwrap_or_else(|| engine.grammar.as_ref().is_some_and(|g| framing(g, &view.text)))
+                && framed
             {
                 // Scores are reported to six decimals, as the model's own are.
                 f.score = (f.score * FRAMED_SCORER * 1e6).round() / 1e6;
@@ -714,11 +715,6 @@ impl Scanner {
 /// discussion, is live evidence of an attack.
 const LIVE_SCORE: f64 = 0.3;
 
-/// Whether view `v` is framed as guard clauses or discussion of attacks.
-fn framing(g: &crate::detect::grammar::Grammar, v: &str) -> bool {
-    g.framing(v, FRAMED_CUES) >= FRAMED_CUES
-}
-
 /// What [`merge`] makes of a scan's hits.
 struct Merged {
     findings: Vec<Finding>,
@@ -727,9 +723,6 @@ struct Merged {
     /// Some attack hit stayed live: scored at least [`LIVE_SCORE`] with
     /// neither the reported nor the discussion weight applied.
     live: bool,
-    /// Whether the view is framed (see [`framing`]), when merging already
-    /// had to know.
-    framed: Option<bool>,
 }
 
 /// The learned scorer's weight in a framed text without live rule evidence.
@@ -739,8 +732,9 @@ const FRAMED_SCORER: f64 = 0.4;
 /// Attack scores are weighed by the text's `source`, by the rule's
 /// reported-speech weight where the match follows "if the user asks you
 /// to", "never" and the like, and by its discussion weight where it is
-/// quoted in text (`view`, its normalised view) that discusses attacks; a
-/// weight of 0 drops the hit.
+/// quoted and introduced as an example, or either in text `framed` as
+/// guard clauses or discussion (at least [`FRAMED_CUES`] distinct cues of
+/// its view); a weight of 0 drops the hit.
 /// `every_rule` keeps grammar matches that a specific rule covers (rule
 /// examples check each rule on its own).
 ///
@@ -751,11 +745,10 @@ const FRAMED_SCORER: f64 = 0.4;
 fn merge(
     engine: &Engine,
     text: &str,
-    view: &str,
     mut hits: Vec<Hit>,
     source: Source,
     every_rule: bool,
-    mut framed: Option<bool>,
+    framed: bool,
 ) -> Merged {
     hits.retain(|h| h.start < h.end && h.end <= text.len());
     // Attack hits at full strength (not reported, not quoted in
@@ -778,7 +771,7 @@ fn merge(
             // as "…"`) is a mention in itself; quoted or introduced alone
             // needs text framed as discussion.
             let (q, m) = (quoted(text, h.start, h.end), g.mentioned(text, h.start, h.end));
-            q && m || (q || m) && *framed.get_or_insert_with(|| framing(g, view))
+            q && m || (q || m) && framed
         } {
             h.score *= r.discussion;
         } else {
@@ -847,7 +840,7 @@ fn merge(
         })
         .collect();
     sort_findings(&mut findings);
-    Merged { findings: dedupe_values(findings), mentioned, live, framed }
+    Merged { findings: dedupe_values(findings), mentioned, live }
 }
 
 /// Attack findings (rule id and span) that are mentioned rather than meant:

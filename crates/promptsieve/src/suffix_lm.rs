@@ -476,15 +476,16 @@ pub(crate) fn default_lm() -> &'static Lm {
 /// and by the language model (which scores the run the former picks).
 #[derive(Debug)]
 pub(crate) struct Suffix {
-    /// Rule and pack score of each, when enabled.
-    pub(crate) soup: Option<(u32, f64)>,
-    pub(crate) lm: Option<(u32, f64)>,
-    pub(crate) attack: bool,
+    /// Rule and pack score of the rule-based half and of the language
+    /// model, when enabled.
+    pub(crate) rules: [Option<(u32, f64)>; 2],
+    /// The same, attack rules only: what decoded payloads are scanned for.
+    pub(crate) attack_rules: [Option<(u32, f64)>; 2],
 }
 
 impl crate::detect::Detector for Suffix {
     fn attack(&self) -> bool {
-        self.attack
+        self.attack_rules.iter().any(Option::is_some)
     }
 
     fn detect(&self, input: &crate::detect::Input<'_>, _: &dyn crate::detect::Rescan, hits: &mut Vec<Hit>) {
@@ -492,11 +493,12 @@ impl crate::detect::Detector for Suffix {
         if text.len() < suffix::MIN_LEN {
             return;
         }
+        let [soup, lm] = if input.depth > 0 { self.attack_rules } else { self.rules };
         let v = suffix::analyse(text);
-        if let Some((rule, score)) = self.soup {
+        if let Some((rule, score)) = soup {
             suffix::scan(&v, rule, score, hits);
         }
-        if let Some((rule, score)) = self.lm {
+        if let Some((rule, score)) = lm {
             scan(text, &v, rule, score, hits);
         }
     }

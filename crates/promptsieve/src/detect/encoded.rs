@@ -268,6 +268,22 @@ fn hex_runs(v: &[u8]) -> Vec<(usize, usize, Vec<u8>)> {
     out
 }
 
+/// The strongest attack hit in decoded payload `text`, found at nesting
+/// `depth + 1`. Hidden characters inside a payload say it is binary (a DER
+/// certificate, an image), not that it hides an attack, so they do not
+/// count.
+fn strongest_attack(engine: &dyn Rescan, text: &str, depth: u8) -> Option<Hit> {
+    let mut inner = Vec::new();
+    engine.rescan(text, depth + 1, &mut inner);
+    inner
+        .into_iter()
+        .filter(|h| {
+            let c = engine.rule_facts(h.rule).1;
+            c.is_attack() && c != crate::finding::Category::Invisible
+        })
+        .max_by(|a, b| a.score.total_cmp(&b.score))
+}
+
 /// Scans base64 or hex runs of the view `v`; a run whose decoded text
 /// carries attack findings becomes one hit of `rule`.
 pub(crate) fn scan(
@@ -301,18 +317,7 @@ pub(crate) fn scan(
         };
         let Some(decoded) = decoded else { return false };
         let Some(text) = texty(&decoded) else { return false };
-        let mut inner = Vec::new();
-        engine.rescan(text, depth + 1, &mut inner);
-        // Hidden characters inside a decoded payload say it is binary (a DER
-        // certificate, an image), not that it hides an attack.
-        let best = inner
-            .iter()
-            .filter(|h| {
-                let c = engine.rule_facts(h.rule).1;
-                c.is_attack() && c != crate::finding::Category::Invisible
-            })
-            .max_by(|a, b| a.score.total_cmp(&b.score));
-        let Some(best) = best else { return false };
+        let Some(best) = strongest_attack(engine, text, depth) else { return false };
         let (os, oe) = map.span(s, e);
         let preview: String = text.chars().take(80).collect();
         hits.push(Hit {
@@ -415,16 +420,7 @@ pub(crate) fn scan_variation(engine: &dyn Rescan, text: &str, rule: u32, depth: 
         }
         budget -= bytes.len();
         let Some(decoded) = texty(&bytes) else { continue };
-        let mut inner = Vec::new();
-        engine.rescan(decoded, depth + 1, &mut inner);
-        let best = inner
-            .iter()
-            .filter(|h| {
-                let c = engine.rule_facts(h.rule).1;
-                c.is_attack() && c != crate::finding::Category::Invisible
-            })
-            .max_by(|a, b| a.score.total_cmp(&b.score));
-        let Some(best) = best else { continue };
+        let Some(best) = strongest_attack(engine, decoded, depth) else { continue };
         let preview: String = decoded.chars().take(80).collect();
         hits.push(Hit {
             rule,

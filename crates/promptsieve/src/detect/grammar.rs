@@ -66,7 +66,7 @@ pub(crate) const REFUSAL_SLOT: &str = "refusal";
 /// The slot of cues that frame a text as protecting its own instructions
 /// ("never reveal", "keep these instructions confidential"); with the
 /// `discuss` cues they say a whole text is guard clauses or discussion
-/// (see [`Grammar::framing`]).
+/// (see [`Grammar::find`]).
 pub(crate) const GUARD_SLOT: &str = "guard";
 
 /// The slot of cues that name a phrase as an example ("such as", "e.g.",
@@ -809,7 +809,10 @@ impl Grammar {
     /// ASCII-lower-cased copy); `wanted` says which rules to report. Spans
     /// are in `v`'s offsets.
     /// Also returns how many distinct framing cues the view holds, at most
-    /// [`FRAMED_CUES`] (see [`Grammar::framing`]), from the same pass.
+    /// [`FRAMED_CUES`], from the same pass: cues of guard clauses (`guard`)
+    /// or of third-person discussion (`discuss`, and `mention` cues that
+    /// introduce a quotation), in text that protects its own instructions
+    /// or talks about attacks.
     pub(crate) fn find(
         &self,
         v: &str,
@@ -926,16 +929,8 @@ impl Grammar {
         shared >= other
     }
 
-    /// How many distinct cues of guard clauses (`guard`) or of third-person
-    /// discussion (`discuss`) view `v` holds, at most `cap`: text that
-    /// protects its own instructions or talks about attacks.
-    pub(crate) fn framing(&self, v: &str, cap: usize) -> usize {
-        let lower = v.to_ascii_lowercase();
-        let m = self.matched(v, &lower);
-        self.cues(&m, v, &lower, cap)
-    }
-
-    /// [`Grammar::framing`] over an already matched view.
+    /// The distinct framing cues of matched view `v`, at most `cap` (see
+    /// [`Grammar::find`]).
     fn cues(&self, m: &Matched, v: &str, lower: &str, cap: usize) -> usize {
         let mut seen: Vec<&str> = Vec::new();
         // A mention cue counts only where it introduces a quotation
