@@ -943,8 +943,15 @@ impl Grammar {
                 || h.slot == self.guard
                 || h.slot == self.mention && introduces_quote(h.end)
         });
+        // Cues that overlap one already counted are one cue read two ways
+        // ("e.g." and "e.g" at the same place), not two.
+        let mut spans: Vec<(usize, usize)> = Vec::new();
         for h in cues {
             let cue = &lower[h.start..h.end];
+            if spans.iter().any(|&(s, e)| h.start < e && s < h.end) {
+                continue;
+            }
+            spans.push((h.start, h.end));
             if !seen.contains(&cue) {
                 seen.push(cue);
                 if seen.len() >= cap {
@@ -968,7 +975,7 @@ fn gaps(v: &str, lower: &str, toks: &[Tok]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
     let mut quotes = Vec::with_capacity(toks.len() + 1);
     let (mut h, mut e, mut q) = (0u32, 0u32, 0u32);
     let bytes = v.as_bytes();
-    for t in toks {
+    for (i, t) in toks.iter().enumerate() {
         halves.push(h);
         ends.push(e);
         quotes.push(q);
@@ -978,7 +985,13 @@ fn gaps(v: &str, lower: &str, toks: &[Tok]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
             TokKind::Punct => {
                 let c = &lower[t.start as usize..t.end as usize];
                 let spaced = bytes.get(t.end as usize).is_none_or(|b| b.is_ascii_whitespace());
-                if matches!(c, "." | "!" | "?" | ";") && spaced
+                // A full stop after a one-letter word is an abbreviation
+                // ("e.g.", "i.e.", "J. Smith"), not a sentence end.
+                let initial = c == "."
+                    && i > 0
+                    && toks[i - 1].kind == TokKind::Word
+                    && toks[i - 1].end - toks[i - 1].start == 1;
+                if matches!(c, "." | "!" | "?" | ";") && spaced && !initial
                     || matches!(c, "。" | "！" | "？" | "؟" | "।" | "॥")
                 {
                     e += 1;
