@@ -1192,10 +1192,10 @@ fn detectors(builtins: &[(Builtin, u32)], rules: &[Rule]) -> Vec<Box<dyn Detecto
     }
     if let Some(rule) = rule(Builtin::PersonNames) {
         let names = detect::names::Names::new(
-            include_str!("../../../rules/dict/first-names.txt"),
-            include_str!("../../../rules/dict/last-names.txt"),
-            include_str!("../../../rules/dict/name-words.txt"),
-            include_str!("../../../rules/dict/never-names.txt"),
+            include_str!("../../../../rules/dict/first-names.txt"),
+            include_str!("../../../../rules/dict/last-names.txt"),
+            include_str!("../../../../rules/dict/name-words.txt"),
+            include_str!("../../../../rules/dict/never-names.txt"),
         );
         out.push(Box::new(detect::names::PersonNames { names, rule, attack: attack(rule) }));
     }
