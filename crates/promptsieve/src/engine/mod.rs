@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
+mod literals;
+
 use crate::detect;
 use crate::detect::Detector;
 use crate::error::BuildError;
@@ -248,6 +250,10 @@ struct RegexRule {
     /// Whether the rule's category is an attack: derived texts (letter-split
     /// joins, ROT13, decoded payloads) only look for attacks.
     attack: bool,
+    /// Literal groups every match holds (normalised-view rules only): a
+    /// keyword-enabled rule runs only when all of them occur. Read from the
+    /// pattern on first use, like the regex itself, to keep start-up short.
+    required: Option<OnceLock<literals::Required>>,
 }
 
 #[derive(Debug, Default)]
@@ -577,7 +583,7 @@ impl Engine {
                 .map(Some)
                 .map_err(|e| BuildError::config(format!("cannot build phrase automaton: {e}")))
         };
-        let group = |src: Vec<RegexSrc>| -> Result<RegexGroup, BuildError> {
+        let group = |src: Vec<RegexSrc>, view: ViewKind| -> Result<RegexGroup, BuildError> {
             // The set prefilters the rules that have no keywords: one pass
             // says which of them match at all. Keyword-gated rules skip the
             // set and run only when a keyword occurs. The set cannot carry
@@ -599,7 +605,9 @@ impl Engine {
                 .into_iter()
                 .map(|RegexSrc { rule, re, gated, attack, .. }| {
                     let value_group = re.src.contains("(?P<value>") || re.src.contains("(?<value>");
-                    RegexRule { rule, re, gated, value_group, attack }
+                    // Raw-view rules search text that is not lower-cased.
+                    let required = (gated && view == ViewKind::Normalized).then(OnceLock::new);
+                    RegexRule { rule, re, gated, value_group, attack, required }
                 })
                 .collect();
             Ok(RegexGroup { set, set_rules: ungated, set_attack, rules })
@@ -620,8 +628,8 @@ impl Engine {
             phrase_info,
             compact_rule,
             keyword_targets,
-            normalized: group(norm_src)?,
-            raw: group(raw_src)?,
+            normalized: group(norm_src, ViewKind::Normalized)?,
+            raw: group(raw_src, ViewKind::Raw)?,
             detectors: detectors(&builtins, &rules),
             phrase_words,
             rules,
@@ -670,7 +678,7 @@ impl Engine {
             .map(|g| g.find(v, &lower, out, |r| self.wanted(r, attack_only)));
         let [enabled_norm, enabled_raw] = enabled;
         let pass = self.phrase_regex_on(v, &lower, out, attack_only, letter_split);
-        self.run_regexes(&self.normalized, v, &enabled_norm, out, attack_only);
+        self.run_regexes(&self.normalized, v, Some(&lower), &enabled_norm, out, attack_only);
         ViewPass { enabled_raw, framing, ..pass }
     }
 
@@ -838,7 +846,7 @@ impl Engine {
         // Raw-view regexes: spans are already original.
         if !self.raw.rules.is_empty() {
             let mut raw_hits = Vec::new();
-            self.run_regexes(&self.raw, text, &enabled_raw, &mut raw_hits, attack_only);
+            self.run_regexes(&self.raw, text, None, &enabled_raw, &mut raw_hits, attack_only);
             for mut h in raw_hits {
                 if self.accept(h.rule, &text[h.start..h.end], text, h.start, h.end, &mut h.score) {
                     hits.push(h);
@@ -858,6 +866,7 @@ impl Engine {
         &self,
         group: &RegexGroup,
         t: &str,
+        lower: Option<&str>,
         enabled: &[bool],
         out: &mut Vec<Hit>,
         attack_only: bool,
@@ -903,7 +912,14 @@ impl Engine {
             }
         };
         for (r, _) in group.rules.iter().zip(enabled).filter(|(r, en)| r.gated && **en) {
-            run(r);
+            let required = |l: &str| {
+                r.required
+                    .as_ref()
+                    .is_none_or(|q| q.get_or_init(|| literals::Required::of(&r.re.src, r.re.ci)).present(l))
+            };
+            if lower.is_none_or(required) {
+                run(r);
+            }
         }
         if let Some(set) = group.set.as_ref().filter(|_| group.set_attack || !attack_only) {
             for i in set.matches(t).iter() {
@@ -1253,6 +1269,28 @@ mod tests {
         if let Err(e) = Engine::compile(&packs, &opts) {
             panic!("{e}");
         }
+    }
+
+    /// The required literal groups never rule out a match: every match of
+    /// every gated default regex, on its own examples, holds all of them.
+    #[test]
+    fn required_literals_hold_in_every_match() {
+        let opts = CompileOptions { categories: None, disabled: &HashSet::new() };
+        let e = Engine::compile(&RulePack::defaults(), &opts).unwrap();
+        let mut checked = 0;
+        for r in e.normalized.rules.iter().filter(|r| r.required.is_some()) {
+            let req = literals::Required::of(&r.re.src, r.re.ci);
+            let Some(re) = r.re.get() else { continue };
+            for ex in &e.rules[r.rule as usize].examples_match {
+                let view = normalize::view(ex);
+                for m in re.find_iter(&view.text) {
+                    let lower = view.text[m.range()].to_ascii_lowercase();
+                    assert!(req.present(&lower), "{}: {:?}", e.rules[r.rule as usize].id, m.as_str());
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 50, "{checked}");
     }
 
     #[test]
