@@ -26,14 +26,14 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
-# Targets from the speed issue.
+# Targets from the engine-v2 issue (its stretch goal for prose is 1 GB/s).
 GB = 1e9
 MB = 1e6
+PROSE_TARGET = 300 * MB  # bytes per second
 THROUGHPUT_TARGETS = {
-    "prose-en": [("≥ 1 GB/s", lambda r: r["mbps"] * MB >= 1 * GB),
-                 ("≥ 5 % of memchr", lambda r: r["vs_memchr"] >= 0.05),
+    "prose-en": [("≥ 300 MB/s", lambda r: r["mbps"] * MB >= PROSE_TARGET),
                  ("≥ 20× RegexSet", lambda r: r["vs_set"] >= 20)],
-    "prose-multi": [("≥ 200 MB/s", lambda r: r["mbps"] >= 200)],
+    "prose-multi": [("≥ 100 MB/s", lambda r: r["mbps"] >= 100)],
 }
 LATENCY_TARGETS = {"100b": 5e-6, "4k": 25e-6}  # seconds, for scan
 BUILD_TARGET = 20e-3  # seconds, default scanner
@@ -208,10 +208,10 @@ def tables(r: dict[str, dict]) -> str:
     # once prose reaches its own target, so a slow baseline hides nothing.
     rates = [(mbps(f"hostile/scan/{h}"), h) for h in inputs if mbps(f"hostile/scan/{h}") is not None]
     if rates:
-        floor = 1 * GB / MB / HOSTILE_TARGET
+        floor = PROSE_TARGET / MB / HOSTILE_TARGET
         slow, name = min(rates)
         below = sum(1 for v, _ in rates if v < floor)
-        out += ["", f"Once English prose scans at its 1 GB/s target, the {HOSTILE_TARGET:.0f}× rule means at "
+        out += ["", f"Once English prose scans at its {PROSE_TARGET / MB:.0f} MB/s target, the {HOSTILE_TARGET:.0f}× rule means at "
                 f"least {fmt_rate(floor)} on every hostile input: {below} of {len(rates)} are below that "
                 f"today (slowest: `{name}`, {fmt_rate(slow)})."]
     return "\n".join(out) + "\n"
