@@ -944,14 +944,16 @@ impl Grammar {
                 || h.slot == self.mention && introduces_quote(h.end)
         });
         // Cues that overlap one already counted are one cue read two ways
-        // ("e.g." and "e.g" at the same place), not two.
-        let mut spans: Vec<(usize, usize)> = Vec::new();
+        // ("e.g." and "e.g" at the same place), not two. Hits are sorted by
+        // start, so overlapping an earlier one means starting before the
+        // furthest end seen.
+        let mut reach = 0;
         for h in cues {
             let cue = &lower[h.start..h.end];
-            if spans.iter().any(|&(s, e)| h.start < e && s < h.end) {
+            if h.start < reach {
                 continue;
             }
-            spans.push((h.start, h.end));
+            reach = h.end;
             if !seen.contains(&cue) {
                 seen.push(cue);
                 if seen.len() >= cap {
