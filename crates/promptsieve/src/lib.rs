@@ -102,6 +102,7 @@ mod engine;
 mod error;
 mod finding;
 mod hit;
+mod offsets;
 // The normalised view lives with the other derived texts; `crate::normalize` is
 // its short path.
 use text::normalize;
@@ -126,6 +127,7 @@ mod util;
 
 pub use error::BuildError;
 pub use finding::{Category, Finding, Report, Severity, Source, Span};
+pub use offsets::{Offsets, Unit};
 pub use output::{Audit, OutputContext};
 pub use pack::RulePack;
 pub use redact::{RedactOptions, Redacted, Replacement, Strategy, Vault};
