@@ -343,7 +343,9 @@ fn sanitize(a: InputArgs) -> Result<u8, String> {
 
 fn load_vault(path: &Path) -> Result<promptsieve::Vault, String> {
     match std::fs::read_to_string(path) {
-        Ok(s) => serde_json::from_str(&s).map_err(|e| format!("{}: not a vault: {e}", path.display())),
+        Ok(s) => {
+            promptsieve::Vault::from_json(&s).map_err(|e| format!("{}: not a vault: {e}", path.display()))
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(promptsieve::Vault::new()),
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
@@ -373,7 +375,7 @@ fn redact(a: RedactArgs) -> Result<u8, String> {
         Some(p) => load_vault(p)?,
         None => promptsieve::Vault::new(),
     };
-    let redacted = scanner.redact_full(&text, &opts, &mut vault);
+    let redacted = scanner.redact_full(&text, &opts, &mut vault).map_err(|e| e.to_string())?;
     if let Some(p) = &a.vault {
         let json = serde_json::to_string_pretty(&vault).map_err(|e| e.to_string())?;
         std::fs::write(p, json).map_err(|e| format!("{}: {e}", p.display()))?;

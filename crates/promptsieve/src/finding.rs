@@ -172,6 +172,30 @@ impl Category {
     }
 }
 
+/// `"pii".parse::<Category>()`; a wrong case is refused with the right name.
+///
+/// # Example
+///
+/// ```
+/// use promptsieve::Category;
+/// assert_eq!("secret".parse::<Category>(), Ok(Category::Secret));
+/// assert!("PII".parse::<Category>().unwrap_err().contains("did you mean \"pii\""));
+/// ```
+impl std::str::FromStr for Category {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Category, String> {
+        if let Some(c) = Category::parse(s) {
+            return Ok(c);
+        }
+        let names: Vec<&str> = Category::ALL.iter().map(Category::as_str).collect();
+        match Category::parse(&s.to_ascii_lowercase()) {
+            Some(c) => Err(format!("unknown category {s:?}: did you mean {:?}?", c.as_str())),
+            None => Err(format!("unknown category {s:?} (expected one of {})", names.join(", "))),
+        }
+    }
+}
+
 impl fmt::Display for Category {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -367,7 +391,7 @@ impl Finding {
 /// assert!(report.has_sensitive_data());
 /// assert_eq!(report.findings[0].entity.as_deref(), Some("EMAIL"));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// Attack risk in 0..=1: the noisy-OR of the best score of each
     /// injection, invisible and exfiltration rule that matched. Personal

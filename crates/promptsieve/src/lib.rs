@@ -97,11 +97,14 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod bind;
+mod config;
 mod detect;
 mod engine;
 mod error;
 mod finding;
 mod hit;
+mod messages;
 mod offsets;
 // The normalised view lives with the other derived texts; `crate::normalize` is
 // its short path.
@@ -112,6 +115,7 @@ mod redact;
 mod scanner;
 #[doc(hidden)]
 pub mod scorer;
+mod stream;
 #[doc(hidden)]
 pub mod suffix_lm;
 mod text;
@@ -125,16 +129,19 @@ pub mod internals {
 }
 mod util;
 
+pub use config::{CheckOptions, PackSource, ScannerConfig, Target};
 pub use error::BuildError;
 pub use finding::{Category, Finding, Report, Severity, Source, Span};
+pub use messages::{MessageDecision, MessageReplacement, MessagesDecision, RedactedMessages};
 pub use offsets::{Offsets, Unit};
 pub use output::{Audit, OutputContext};
 pub use pack::RulePack;
-pub use redact::{RedactOptions, Redacted, Replacement, Strategy, Vault};
+pub use redact::{RedactOptions, Redacted, Replacement, Strategy, Vault, VaultEntry};
 pub use scanner::{
     Action, DEFAULT_MAX_BYTES, DEFAULT_THRESHOLD, Decision, ExampleFailure, Policy, Reason, RuleInfo,
     Scanner, ScannerBuilder,
 };
+pub use stream::{OutputStream, StreamRestorer};
 
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]

@@ -71,7 +71,9 @@ impl<'a> Offsets<'a> {
             // Every non-continuation byte starts a code point; four-byte
             // sequences (lead byte 0xF0..) are two UTF-16 units.
             Unit::CodePoints => bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count(),
-            Unit::Utf16 => bytes.iter().map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0)).sum(),
+            Unit::Utf16 => {
+                bytes.iter().map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0)).sum()
+            }
         }
     }
 

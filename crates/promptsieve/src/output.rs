@@ -32,15 +32,18 @@ use crate::finding::{Category, Finding, Span};
 /// assert!(rules.contains(&"output-link-outside-allowlist"));
 /// assert!(report.flagged);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct OutputContext {
     /// Secret tokens planted in the system prompt; any of them in a reply
     /// means the prompt leaked.
     pub canaries: Vec<String>,
     /// The system prompt, to find long verbatim passages of it in a reply.
+    #[serde(alias = "systemPrompt")]
     pub system_prompt: Option<String>,
     /// Hosts links may point to (a host matches itself and its subdomains).
     /// Empty: every link is allowed.
+    #[serde(alias = "allowedHosts")]
     pub allowed_hosts: Vec<String>,
 }
 
@@ -206,7 +209,7 @@ pub(crate) fn output_findings(reply: &str, ctx: &OutputContext) -> Vec<Finding> 
 /// assert!(json.contains("\"EMAIL\":1"));
 /// assert!(!json.contains("ana@example.org") && !json.contains("ignore all"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Audit {
     /// Input length in UTF-8 bytes.
     pub bytes: usize,

@@ -2,14 +2,19 @@
 //! leaves for an LLM, and put the real values back into the reply.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::config::{ENTITIES, Target, check_entity};
+use crate::error::BuildError;
 use crate::finding::{Category, Finding, Span};
 
-/// How one kind of value is replaced.
+/// How one kind of value is replaced. Written as a string in configuration:
+/// `"placeholder"`, `"mask"` (keeps 4), `"mask:N"`, `"hash"` or `"remove"`.
 ///
 /// # Example
 ///
@@ -18,11 +23,14 @@ use crate::finding::{Category, Finding, Span};
 ///
 /// let s = Scanner::new();
 /// let mut opts = RedactOptions::default();
-/// opts.set("CREDIT_CARD", Strategy::Mask { keep: 4 });
-/// let r = s.redact_with("card 4111 1111 1111 1111 please", &opts);
+/// opts.set("CREDIT_CARD", "mask:4".parse()?);
+/// let r = s.redact_with("card 4111 1111 1111 1111 please", &opts)?;
 /// assert_eq!(r.text, "card **** **** **** 1111 please");
+/// assert_eq!(Strategy::Mask { keep: 2 }.to_string(), "mask:2");
+/// assert!("masked".parse::<Strategy>().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Strategy {
     /// `[EMAIL_1]`, `[PERSON_2]`: numbered per entity; the same value always
@@ -36,14 +44,59 @@ pub enum Strategy {
         keep: usize,
     },
     /// `[EMAIL:3f9a1c0b2d4e]`: the first 12 hex digits of HMAC-SHA256 of the
-    /// value under the caller's key — stable across calls and processes for
-    /// the same key, so records can be joined without storing the value.
+    /// value under the caller's key (`hash_key`, required) — stable across
+    /// calls and processes for the same key, so records can be joined
+    /// without storing the value.
     Hash,
     /// The value is removed.
     Remove,
 }
 
-/// Which findings `redact` replaces, and how.
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Placeholder => f.write_str("placeholder"),
+            Strategy::Mask { keep } => write!(f, "mask:{keep}"),
+            Strategy::Hash => f.write_str("hash"),
+            Strategy::Remove => f.write_str("remove"),
+        }
+    }
+}
+
+impl FromStr for Strategy {
+    type Err = BuildError;
+
+    fn from_str(s: &str) -> Result<Strategy, BuildError> {
+        match s {
+            "placeholder" => Ok(Strategy::Placeholder),
+            "mask" => Ok(Strategy::Mask { keep: 4 }),
+            "hash" => Ok(Strategy::Hash),
+            "remove" => Ok(Strategy::Remove),
+            _ => match s.strip_prefix("mask:").map(str::parse::<usize>) {
+                Some(Ok(keep)) => Ok(Strategy::Mask { keep }),
+                _ => Err(BuildError::config(format!(
+                    "unknown strategy {s:?} (expected placeholder, mask, mask:N, hash or remove)"
+                ))),
+            },
+        }
+    }
+}
+
+impl Serialize for Strategy {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Strategy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Strategy, D::Error> {
+        String::deserialize(d)?.parse().map_err(|e: BuildError| serde::de::Error::custom(e.reason()))
+    }
+}
+
+/// Which findings `redact` replaces, and how. A serde type: the bindings'
+/// redaction options are this, read from JSON (snake_case or camelCase
+/// keys; unknown keys are errors).
 ///
 /// By default every personal-data and secret finding is replaced by a
 /// placeholder.
@@ -56,21 +109,50 @@ pub enum Strategy {
 /// let mut opts = RedactOptions::default();
 /// opts.strategy = Strategy::Hash;
 /// opts.hash_key = b"per-tenant secret".to_vec();
-/// let r = Scanner::new().redact_with("write to ana@example.org", &opts);
+/// let r = Scanner::new().redact_with("write to ana@example.org", &opts)?;
 /// assert!(r.text.starts_with("write to [EMAIL:"));
 /// assert!(!r.text.contains("ana@"));
+///
+/// // Hashing without a key would be the same guessable hash everywhere.
+/// let bad = RedactOptions::from_json(r#"{"strategy": "hash"}"#)?;
+/// assert!(Scanner::new().redact_with("ana@example.org", &bad).unwrap_err().to_string().contains("hash_key"));
+/// # Ok::<(), promptsieve::BuildError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RedactOptions {
     /// The strategy for entities without an entry in `per_entity`.
     pub strategy: Strategy,
     /// Strategies by entity name (`EMAIL`, `PHONE`, `CREDIT_CARD`, …).
+    #[serde(alias = "perEntity")]
     pub per_entity: HashMap<String, Strategy>,
-    /// Categories whose findings are redacted (default: `pii`, `secret`).
-    pub categories: Vec<Category>,
-    /// The key for [`Strategy::Hash`]. An empty key still hashes, but then
-    /// anyone can recompute the hash of a guessed value: set one.
+    /// What is redacted: categories (`pii`, `secret`: the default) and
+    /// entities (`PERSON`).
+    #[serde(alias = "entities")]
+    pub targets: Vec<Target>,
+    /// The key for [`Strategy::Hash`] (as UTF-8 text in configuration).
+    #[serde(alias = "hashKey", with = "key_text")]
     pub hash_key: Vec<u8>,
+    /// Values never redacted (exact match), e.g. the support desk's own
+    /// address.
+    pub allow: Vec<String>,
+    /// Per-entity score thresholds: a finding of that entity scoring below
+    /// is left alone.
+    pub thresholds: HashMap<String, f64>,
+}
+
+mod key_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(key: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        // A key is never written out in clear: configuration round trips
+        // carry only whether one is set.
+        s.serialize_str(if key.is_empty() { "" } else { "<set>" })
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        Ok(String::deserialize(d)?.into_bytes())
+    }
 }
 
 impl Default for RedactOptions {
@@ -78,13 +160,33 @@ impl Default for RedactOptions {
         RedactOptions {
             strategy: Strategy::Placeholder,
             per_entity: HashMap::new(),
-            categories: vec![Category::Pii, Category::Secret],
+            targets: vec![Category::Pii.into(), Category::Secret.into()],
             hash_key: Vec::new(),
+            allow: Vec::new(),
+            thresholds: HashMap::new(),
         }
     }
 }
 
 impl RedactOptions {
+    /// Reads options from JSON.
+    ///
+    /// # Errors
+    ///
+    /// A configuration error naming the unknown key or the wrong value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let o = promptsieve::RedactOptions::from_json(r#"{"perEntity": {"CREDIT_CARD": "mask:4"}, "entities": ["PERSON", "CREDIT_CARD"]}"#)?;
+    /// assert_eq!(o.strategy_for("CREDIT_CARD"), &promptsieve::Strategy::Mask { keep: 4 });
+    /// assert!(promptsieve::RedactOptions::from_json(r#"{"strategy": "blur"}"#).is_err());
+    /// # Ok::<(), promptsieve::BuildError>(())
+    /// ```
+    pub fn from_json(json: &str) -> Result<RedactOptions, BuildError> {
+        crate::config::from_json(json, "redact")
+    }
+
     /// Sets the strategy for one entity.
     ///
     /// # Example
@@ -99,7 +201,8 @@ impl RedactOptions {
         self
     }
 
-    /// The strategy that applies to `entity`.
+    /// The strategy that applies to `entity` (entries may use aliases such
+    /// as `EMAIL_ADDRESS`).
     ///
     /// # Example
     ///
@@ -108,7 +211,54 @@ impl RedactOptions {
     /// assert_eq!(o.strategy_for("EMAIL"), &promptsieve::Strategy::Placeholder);
     /// ```
     pub fn strategy_for(&self, entity: &str) -> &Strategy {
-        self.per_entity.get(entity).unwrap_or(&self.strategy)
+        self.per_entity
+            .get(entity)
+            .or_else(|| self.per_entity.iter().find(|(k, _)| ENTITIES.canonical(k) == entity).map(|(_, v)| v))
+            .unwrap_or(&self.strategy)
+    }
+
+    /// Whether finding `f` is redacted: selected by `targets`, not
+    /// allow-listed, and scoring at least its entity's threshold.
+    pub(crate) fn selects(&self, f: &Finding, value: &str) -> bool {
+        f.entity.is_some() && self.targets.iter().any(|t| t.matches(f)) && self.keeps(f, value)
+    }
+
+    /// The allow list and thresholds (without the target selection).
+    pub(crate) fn keeps(&self, f: &Finding, value: &str) -> bool {
+        let Some(entity) = f.entity.as_deref() else { return true };
+        if self.allow.iter().any(|a| a == value) {
+            return false;
+        }
+        let threshold = self.thresholds.get(entity).or_else(|| {
+            self.thresholds.iter().find(|(k, _)| ENTITIES.canonical(k) == entity).map(|(_, v)| v)
+        });
+        threshold.is_none_or(|t| f.score >= *t)
+    }
+
+    /// Refuses entity names the scanner cannot report, thresholds outside
+    /// 0..=1, and hashing without a key.
+    pub(crate) fn validate(&self, known: &[String]) -> Result<(), BuildError> {
+        for e in self.per_entity.keys().chain(self.thresholds.keys()) {
+            check_entity(e, known)?;
+        }
+        for t in &self.targets {
+            if let Target::Entity(e) = t {
+                check_entity(e, known)?;
+            }
+        }
+        for (e, t) in &self.thresholds {
+            if !(0.0..=1.0).contains(t) {
+                return Err(BuildError::config(format!("threshold {t} for {e} is outside 0..=1")));
+            }
+        }
+        let hashes =
+            self.strategy == Strategy::Hash || self.per_entity.values().any(|s| *s == Strategy::Hash);
+        if hashes && self.hash_key.is_empty() {
+            return Err(BuildError::config(
+                "strategy \"hash\" needs a hash_key: without one, anyone can recompute the hash of a guessed value",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -175,39 +325,118 @@ fn is_placeholder(p: &str) -> bool {
     PLACEHOLDER.is_match(p)
 }
 
+impl Redacted {
+    /// The result as JSON (spans in UTF-8 bytes).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let r = promptsieve::Scanner::new().redact("mail ana@example.org");
+    /// let back = promptsieve::Redacted::from_json(&r.to_json())?;
+    /// assert_eq!(back.restore("[EMAIL_1]"), "ana@example.org");
+    /// # Ok::<(), promptsieve::BuildError>(())
+    /// ```
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    /// Reads [`to_json`](Self::to_json)'s output, e.g. in a later request.
+    ///
+    /// # Errors
+    ///
+    /// When the JSON is not a redaction result.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(promptsieve::Redacted::from_json("{}").is_err());
+    /// ```
+    pub fn from_json(json: &str) -> Result<Redacted, BuildError> {
+        crate::config::from_json(json, "redacted")
+    }
+
+    /// The replacements as a vault, to number later turns after these.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let s = promptsieve::Scanner::new();
+    /// let mut v = s.redact("ana@example.org").to_vault();
+    /// assert_eq!(s.redact_in("bob@example.org", &mut v).text, "[EMAIL_2]");
+    /// ```
+    pub fn to_vault(&self) -> Vault {
+        let mut v = Vault::new();
+        for r in self.replacements.iter().filter(|r| is_placeholder(&r.placeholder)) {
+            if !v.entries.iter().any(|e| e.placeholder == r.placeholder) {
+                v.entries.push(VaultEntry {
+                    entity: r.entity.clone(),
+                    value: r.original.clone(),
+                    placeholder: r.placeholder.clone(),
+                });
+            }
+        }
+        v
+    }
+}
+
 /// `[EMAIL_1]`, `[ email_1 ]`, or a bare `EMAIL_1` of a known entity.
+/// Bounded (entity ≤ 41 characters, number ≤ 6 digits, ≤ 3 blanks), so
+/// a stream restorer knows how much it may have to hold back.
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\[\s*([A-Z][A-Z0-9_]*?)_(\d+)\s*\]|\b(EMAIL|PHONE|PERSON|CREDIT_CARD|IBAN|US_SSN|IP_ADDRESS|URL_CREDENTIALS|SECRET)_(\d+)\b",
+        r"(?i)\[[ \t]{0,3}([A-Z][A-Z0-9_]{0,40}?)_(\d{1,6})[ \t]{0,3}\]|\b(EMAIL|PHONE|PERSON|CREDIT_CARD|IBAN|US_SSN|IP_ADDRESS|URL_CREDENTIALS|SECRET)_(\d{1,6})\b",
     )
     .unwrap_or_else(|e| panic!("placeholder regex: {e}"))
 });
 
+/// The longest text the placeholder regex can match (`[`, 3 blanks, 41
+/// entity characters, `_`, 6 digits, 3 blanks, `]`).
+pub(crate) const LONGEST_PLACEHOLDER: usize = 1 + 3 + 41 + 1 + 6 + 3 + 1;
+
+/// The entities whose placeholders are recognised without brackets.
+pub(crate) const BARE_ENTITIES: [&str; 9] =
+    ["EMAIL", "PHONE", "PERSON", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "URL_CREDENTIALS", "SECRET"];
+
 fn key(placeholder: &str) -> String {
-    PLACEHOLDER
-        .captures(placeholder)
-        .map(|c| {
-            let (e, n) = match (c.get(1), c.get(2)) {
-                (Some(e), Some(n)) => (e, n),
-                _ => (c.get(3).unwrap_or_else(|| unreachable!()), c.get(4).unwrap_or_else(|| unreachable!())),
-            };
-            format!("{}_{}", e.as_str().to_ascii_uppercase(), n.as_str())
-        })
-        .unwrap_or_default()
+    PLACEHOLDER.captures(placeholder).map(|c| captured_key(&c)).unwrap_or_default()
+}
+
+fn captured_key(c: &regex::Captures<'_>) -> String {
+    let (e, n) = match (c.get(1), c.get(2)) {
+        (Some(e), Some(n)) => (e, n),
+        _ => (c.get(3).unwrap_or_else(|| unreachable!()), c.get(4).unwrap_or_else(|| unreachable!())),
+    };
+    format!("{}_{}", e.as_str().to_ascii_uppercase(), n.as_str())
 }
 
 fn restore_with<'a>(output: &str, lookup: impl Fn(&str) -> Option<&'a str>) -> String {
-    PLACEHOLDER
-        .replace_all(output, |c: &regex::Captures<'_>| {
-            let whole = c.get(0).map_or("", |m| m.as_str());
-            lookup(&key(whole)).map_or_else(|| whole.to_string(), str::to_string)
-        })
-        .into_owned()
+    let mut out = String::with_capacity(output.len());
+    restore_into(output, 0, &lookup, &mut out);
+    out
+}
+
+/// Restores `hay[start..]` into `out`; the text before `start` is context
+/// only (it decides whether a bare `EMAIL_1` starts at a word boundary).
+pub(crate) fn restore_into<'a>(
+    hay: &str,
+    start: usize,
+    lookup: &impl Fn(&str) -> Option<&'a str>,
+    out: &mut String,
+) {
+    let mut at = start;
+    while let Some(c) = PLACEHOLDER.captures_at(hay, at) {
+        let m = c.get(0).unwrap_or_else(|| unreachable!());
+        out.push_str(&hay[at..m.start()]);
+        out.push_str(lookup(&captured_key(&c)).unwrap_or(m.as_str()));
+        at = m.end();
+    }
+    out.push_str(&hay[at..]);
 }
 
 /// Keeps placeholders stable across calls: the same value always maps to
 /// the same placeholder for the whole conversation, and one `restore`
-/// serves every reply. Serializable, so it can be stored between requests.
+/// serves every reply. It round-trips through JSON (plain, or sealed
+/// with a key for storage the server does not control).
 ///
 /// # Example
 ///
@@ -221,11 +450,40 @@ fn restore_with<'a>(output: &str, lookup: impl Fn(&str) -> Option<&'a str>) -> S
 /// assert_eq!(a.text, "I am reachable at [EMAIL_1]");
 /// assert_eq!(b.text, "Cc [EMAIL_2] and [EMAIL_1]");
 /// assert_eq!(vault.restore("Sent to [EMAIL_2]."), "Sent to bob@example.org.");
+///
+/// // Between requests: plain JSON, or sealed so the holder cannot read it.
+/// let again = Vault::from_json(&vault.to_json())?;
+/// assert_eq!(again, vault);
+/// let sealed = vault.to_sealed_json(b"server key");
+/// assert!(!sealed.contains("ana@"));
+/// assert_eq!(Vault::from_sealed_json(&sealed, b"server key")?, vault);
+/// assert!(Vault::from_sealed_json(&sealed, b"other key").is_err());
+/// # Ok::<(), promptsieve::BuildError>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Vault {
-    /// `(entity, value, placeholder)` in order of first appearance.
-    entries: Vec<(String, String, String)>,
+    /// One entry per distinct value, in order of first appearance.
+    entries: Vec<VaultEntry>,
+}
+
+/// One value a [`Vault`] holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultEntry {
+    /// The entity (`EMAIL`, …).
+    pub entity: String,
+    /// The original value.
+    pub value: String,
+    /// Its placeholder (`[EMAIL_1]`).
+    pub placeholder: String,
+}
+
+/// A sealed vault: ChaCha20-Poly1305 over the plain JSON.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sealed {
+    sealed: String,
 }
 
 impl Vault {
@@ -262,6 +520,19 @@ impl Vault {
         self.entries.is_empty()
     }
 
+    /// The values held, in order of first appearance.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut v = promptsieve::Vault::new();
+    /// promptsieve::Scanner::new().redact_in("ana@example.org", &mut v);
+    /// assert_eq!(v.entries()[0].placeholder, "[EMAIL_1]");
+    /// ```
+    pub fn entries(&self) -> &[VaultEntry] {
+        &self.entries
+    }
+
     /// Puts every value this vault knows back into `output`.
     ///
     /// # Example
@@ -272,9 +543,156 @@ impl Vault {
     /// assert_eq!(v.restore("ping [ip_address_1]"), "ping 10.0.0.7");
     /// ```
     pub fn restore(&self, output: &str) -> String {
-        let map: HashMap<String, &str> = self.entries.iter().map(|(_, v, p)| (key(p), v.as_str())).collect();
+        let map = self.lookup();
         restore_with(output, |k| map.get(k).copied())
     }
+
+    /// Placeholder key (`EMAIL_1`) to value.
+    pub(crate) fn lookup(&self) -> HashMap<String, &str> {
+        self.entries.iter().map(|e| (key(&e.placeholder), e.value.as_str())).collect()
+    }
+
+    /// The vault as JSON: `{"entries": [{"entity", "value", "placeholder"}]}`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(promptsieve::Vault::new().to_json(), r#"{"entries":[]}"#);
+    /// ```
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| unreachable!("a vault serialises: {e}"))
+    }
+
+    /// Reads [`to_json`](Self::to_json)'s output.
+    ///
+    /// # Errors
+    ///
+    /// When the JSON is not a vault (or is a sealed one: see
+    /// [`from_sealed_json`](Self::from_sealed_json)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(promptsieve::Vault::from_json(r#"{"entries": 3}"#).is_err());
+    /// ```
+    pub fn from_json(json: &str) -> Result<Vault, BuildError> {
+        if serde_json::from_str::<Sealed>(json).is_ok() {
+            return Err(BuildError::config(
+                "this vault is sealed: read it with from_sealed_json and its key",
+            ));
+        }
+        let v: Vault = crate::config::from_json(json, "vault")?;
+        v.check()?;
+        Ok(v)
+    }
+
+    /// The vault encrypted and authenticated under `key` (ChaCha20-Poly1305
+    /// with a key and nonce derived from `key` and the content by
+    /// HMAC-SHA256): `{"sealed": "<hex>"}`. For vaults kept in a cookie or
+    /// a client: the holder can neither read nor alter the values.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let v = promptsieve::Vault::new();
+    /// assert!(v.to_sealed_json(b"k").starts_with(r#"{"sealed":""#));
+    /// ```
+    pub fn to_sealed_json(&self, key: &[u8]) -> String {
+        use chacha20poly1305::aead::Aead;
+        let plain = self.to_json();
+        let (cipher, _) = sealing_cipher(key);
+        // A synthetic nonce (keyed hash of the content): the same vault
+        // seals to the same text, and distinct vaults never share a nonce.
+        let tag = crate::util::hmac_bytes(&sealing_cipher(key).1, &[plain.as_bytes()]);
+        let mut nonce = [0u8; 12];
+        nonce.copy_from_slice(&tag[..12]);
+        let sealed = cipher
+            .encrypt(&chacha20poly1305::Nonce::from(nonce), plain.as_bytes())
+            .unwrap_or_else(|e| unreachable!("sealing cannot fail: {e}"));
+        let mut bytes = nonce.to_vec();
+        bytes.extend(sealed);
+        serde_json::to_string(&Sealed { sealed: crate::util::hex(&bytes) })
+            .unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    /// Reads [`to_sealed_json`](Self::to_sealed_json)'s output.
+    ///
+    /// # Errors
+    ///
+    /// When the key is wrong or the text was altered.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let s = promptsieve::Vault::new().to_sealed_json(b"k");
+    /// assert!(promptsieve::Vault::from_sealed_json(&s, b"k").is_ok());
+    /// assert!(promptsieve::Vault::from_sealed_json(&s, b"j").is_err());
+    /// ```
+    pub fn from_sealed_json(json: &str, key: &[u8]) -> Result<Vault, BuildError> {
+        use chacha20poly1305::aead::Aead;
+        let bad = || BuildError::config("sealed vault: wrong key, or the text was altered");
+        let sealed: Sealed = crate::config::from_json(json, "sealed vault")?;
+        let bytes = crate::util::unhex(&sealed.sealed).ok_or_else(bad)?;
+        if bytes.len() < 12 {
+            return Err(bad());
+        }
+        let mut nonce = [0u8; 12];
+        nonce.copy_from_slice(&bytes[..12]);
+        let (cipher, _) = sealing_cipher(key);
+        let plain = cipher.decrypt(&chacha20poly1305::Nonce::from(nonce), &bytes[12..]).map_err(|_| bad())?;
+        let plain = String::from_utf8(plain).map_err(|_| bad())?;
+        Vault::from_json(&plain)
+    }
+
+    /// A vault read from outside must be one `redact` could have made.
+    fn check(&self) -> Result<(), BuildError> {
+        let mut seen = std::collections::HashSet::new();
+        for e in &self.entries {
+            let k = key(&e.placeholder);
+            if PLACEHOLDER.find(&e.placeholder).is_none_or(|m| m.len() != e.placeholder.len())
+                || !k.starts_with(&e.entity)
+            {
+                return Err(BuildError::config(format!(
+                    "vault entry {:?} for {} is not a placeholder of that entity",
+                    e.placeholder, e.entity
+                )));
+            }
+            if !seen.insert(k) {
+                return Err(BuildError::config(format!(
+                    "vault placeholder {:?} is used twice",
+                    e.placeholder
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A restorer for a reply that arrives in chunks; see
+    /// [`StreamRestorer`](crate::StreamRestorer).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut v = promptsieve::Vault::new();
+    /// promptsieve::Scanner::new().redact_in("ana@example.org", &mut v);
+    /// let mut r = v.restorer();
+    /// let mut out = r.push("Mail [EMA");
+    /// out += &r.push("IL_1] today");
+    /// out += &r.finish();
+    /// assert_eq!(out, "Mail ana@example.org today");
+    /// ```
+    pub fn restorer(&self) -> crate::StreamRestorer {
+        crate::StreamRestorer::new(self)
+    }
+}
+
+/// The AEAD under a key derived from the caller's, and a second derived key
+/// for the synthetic nonce.
+fn sealing_cipher(key: &[u8]) -> (chacha20poly1305::ChaCha20Poly1305, [u8; 32]) {
+    use chacha20poly1305::KeyInit;
+    let k = crate::util::hmac_bytes(key, &[b"promptsieve vault v1 encryption"]);
+    let n = crate::util::hmac_bytes(key, &[b"promptsieve vault v1 nonce"]);
+    (chacha20poly1305::ChaCha20Poly1305::new(&chacha20poly1305::Key::from(k)), n)
 }
 
 /// Hands out placeholders for one redaction call: existing vault entries
@@ -290,9 +708,13 @@ struct Numberer<'v> {
 
 impl<'v> Numberer<'v> {
     fn new(vault: &'v mut Vault, text: &str) -> Numberer<'v> {
-        let known = vault.entries.iter().map(|(e, v, p)| ((e.clone(), v.clone()), p.clone())).collect();
+        let known = vault
+            .entries
+            .iter()
+            .map(|e| ((e.entity.clone(), e.value.clone()), e.placeholder.clone()))
+            .collect();
         let mut used: std::collections::HashSet<String> =
-            vault.entries.iter().map(|(_, _, p)| key(p)).collect();
+            vault.entries.iter().map(|e| key(&e.placeholder)).collect();
         used.extend(PLACEHOLDER.find_iter(text).map(|m| key(m.as_str())));
         Numberer { vault, known, used, next: HashMap::new() }
     }
@@ -308,7 +730,11 @@ impl<'v> Numberer<'v> {
         let p = format!("[{entity}_{n}]");
         self.used.insert(format!("{entity}_{n}"));
         self.known.insert((entity.to_string(), value.to_string()), p.clone());
-        self.vault.entries.push((entity.to_string(), value.to_string(), p.clone()));
+        self.vault.entries.push(VaultEntry {
+            entity: entity.to_string(),
+            value: value.to_string(),
+            placeholder: p.clone(),
+        });
         p
     }
 }
@@ -340,8 +766,7 @@ pub(crate) fn redact(text: &str, findings: &[Finding], opts: &RedactOptions, vau
     // (findings are sorted by start), taking the union of their spans.
     let mut chosen: Vec<(Span, &Finding)> = Vec::new();
     for f in findings {
-        let Some(_) = f.entity.as_deref() else { continue };
-        if !opts.categories.contains(&f.category) {
+        if !opts.selects(f, &text[f.span.range()]) {
             continue;
         }
         match chosen.last_mut() {

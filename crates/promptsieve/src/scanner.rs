@@ -3,9 +3,10 @@
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::config::{CheckOptions, ENTITIES, Target, check_entity};
 use crate::detect::grammar::FRAMED_CUES;
 use crate::detect::invisible;
 use crate::engine::{CompileOptions, Engine};
@@ -207,16 +208,39 @@ impl ScannerBuilder {
         }
         let mut all = if self.defaults { RulePack::defaults() } else { Vec::new() };
         all.extend(packs);
+        // A rule id no pack defines is a typo, not a rule to skip.
+        let mut disabled: Vec<&String> = self.disabled.iter().collect();
+        disabled.sort();
+        for id in disabled {
+            if id != SCORER_RULE && !all.iter().any(|p| p.rule_ids().any(|r| r == id)) {
+                return Err(BuildError::config(format!("cannot disable unknown rule {id:?}")));
+            }
+        }
         let engine = Engine::compile(
             &all,
             &CompileOptions { categories: self.categories.as_deref(), disabled: &self.disabled },
         )?;
+        let mut entities: Vec<String> = ENTITIES.names.clone();
+        entities.extend(engine.rules.iter().filter_map(|r| r.entity.clone()));
+        entities.sort_unstable();
+        entities.dedup();
+        for t in self.policy.block.iter().chain(&self.policy.redact) {
+            if let Target::Entity(e) = t {
+                check_entity(e, &entities)?;
+            }
+        }
         let scorer = (self.scorer
             && self.categories.as_ref().is_none_or(|c| c.contains(&Category::Injection))
             && !self.disabled.contains(SCORER_RULE))
         .then(scorer::default_model);
         Ok(Scanner {
-            inner: Arc::new(Inner { engine, threshold: self.threshold, policy: self.policy.clone(), scorer }),
+            inner: Arc::new(Inner {
+                engine,
+                threshold: self.threshold,
+                policy: self.policy.clone(),
+                scorer,
+                entities,
+            }),
         })
     }
 }
@@ -227,6 +251,8 @@ struct Inner {
     threshold: f64,
     policy: Policy,
     scorer: Option<&'static Model>,
+    /// Every entity this scanner can report (defaults and packs).
+    entities: Vec<String>,
 }
 
 /// A compiled set of rule packs. Immutable, cheap to clone (an `Arc`
@@ -466,10 +492,16 @@ impl Scanner {
     /// assert_eq!(r.restore(&r.text), "key sk-proj-abcDEF123_456-ghiJKL789mnoPQR, mail ana@example.org");
     /// ```
     pub fn redact(&self, text: &str) -> Redacted {
-        self.redact_full(text, &RedactOptions::default(), &mut Vault::new())
+        self.redact_in(text, &mut Vault::new())
     }
 
-    /// [`redact`](Scanner::redact) with per-entity strategies.
+    /// [`redact`](Scanner::redact) with options: strategies, which
+    /// categories or entities, allow-listed values, per-entity thresholds.
+    ///
+    /// # Errors
+    ///
+    /// When the options name an entity this scanner cannot report (or in
+    /// the wrong case), or ask for `hash` without a key.
     ///
     /// # Example
     ///
@@ -477,9 +509,12 @@ impl Scanner {
     /// use promptsieve::{RedactOptions, Scanner, Strategy};
     /// let mut o = RedactOptions::default();
     /// o.strategy = Strategy::Remove;
-    /// assert_eq!(Scanner::new().redact_with("mail ana@example.org now", &o).text, "mail  now");
+    /// assert_eq!(Scanner::new().redact_with("mail ana@example.org now", &o)?.text, "mail  now");
+    /// o.set("EMAILS", Strategy::Remove);
+    /// assert!(Scanner::new().redact_with("x", &o).unwrap_err().to_string().contains("EMAILS"));
+    /// # Ok::<(), promptsieve::BuildError>(())
     /// ```
-    pub fn redact_with(&self, text: &str, opts: &RedactOptions) -> Redacted {
+    pub fn redact_with(&self, text: &str, opts: &RedactOptions) -> Result<Redacted, BuildError> {
         self.redact_full(text, opts, &mut Vault::new())
     }
 
@@ -495,21 +530,56 @@ impl Scanner {
     /// assert_eq!(s.redact_in("bob@example.org, ana@example.org", &mut v).text, "[EMAIL_2], [EMAIL_1]");
     /// ```
     pub fn redact_in(&self, text: &str, vault: &mut Vault) -> Redacted {
-        self.redact_full(text, &RedactOptions::default(), vault)
+        let report = self.scan_with(text, Source::User, false, false);
+        redact::redact(text, &report.findings, &RedactOptions::default(), vault)
     }
 
     /// Redaction with both options and a vault.
+    ///
+    /// # Errors
+    ///
+    /// As for [`redact_with`](Scanner::redact_with).
     ///
     /// # Example
     ///
     /// ```
     /// use promptsieve::{RedactOptions, Scanner, Vault};
-    /// let r = Scanner::new().redact_full("ana@example.org", &RedactOptions::default(), &mut Vault::new());
+    /// let r = Scanner::new().redact_full("ana@example.org", &RedactOptions::default(), &mut Vault::new())?;
     /// assert_eq!(r.replacements[0].entity, "EMAIL");
+    /// # Ok::<(), promptsieve::BuildError>(())
     /// ```
-    pub fn redact_full(&self, text: &str, opts: &RedactOptions, vault: &mut Vault) -> Redacted {
+    pub fn redact_full(
+        &self,
+        text: &str,
+        opts: &RedactOptions,
+        vault: &mut Vault,
+    ) -> Result<Redacted, BuildError> {
+        opts.validate(&self.inner.entities)?;
         let report = self.scan_with(text, Source::User, false, false);
-        redact::redact(text, &report.findings, opts, vault)
+        Ok(redact::redact(text, &report.findings, opts, vault))
+    }
+
+    /// The policy [`check`](Scanner::check) applies.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(promptsieve::Scanner::new().policy(), &promptsieve::Policy::default());
+    /// ```
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// Every entity name this scanner can report: the default packs' and
+    /// those of custom packs.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(promptsieve::Scanner::new().entities().iter().any(|e| e == "PERSON"));
+    /// ```
+    pub fn entities(&self) -> &[String] {
+        &self.inner.entities
     }
 
     /// Applies the scanner's [`Policy`] to `text`: refuse over-long input,
@@ -541,22 +611,83 @@ impl Scanner {
     /// assert_eq!(s.check_as(sys, Source::System).action, Action::Allow);
     /// ```
     pub fn check_as(&self, text: &str, source: Source) -> Decision {
-        let policy = &self.inner.policy;
-        if let Some(max) = policy.max_bytes
-            && text.len() > max
-        {
+        let opts = CheckOptions { source, ..CheckOptions::default() };
+        self.decide(text, &opts, self.policy_of(&opts), &mut Vault::new())
+    }
+
+    /// [`Scanner::check`] with per-call options — source, a policy for this
+    /// call, redaction strategies, allow list, thresholds — numbering
+    /// placeholders through `vault`, so a conversation's turns share one
+    /// numbering and `vault.restore` serves the reply: no second scan.
+    ///
+    /// # Errors
+    ///
+    /// When the options name an unknown entity or ask for `hash` without a
+    /// key, or the policy's threshold is outside 0..=1.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use promptsieve::{CheckOptions, Scanner, Vault};
+    /// let s = Scanner::new();
+    /// let mut vault = Vault::new();
+    /// let opts = CheckOptions::default();
+    /// s.check_with("I am ana@example.org", &opts, &mut vault)?;
+    /// let d = s.check_with("and bob@example.org", &opts, &mut vault)?;
+    /// assert_eq!(d.redacted.unwrap().text, "and [EMAIL_2]");
+    /// assert_eq!(vault.restore("[EMAIL_1], [EMAIL_2]"), "ana@example.org, bob@example.org");
+    /// # Ok::<(), promptsieve::BuildError>(())
+    /// ```
+    pub fn check_with(
+        &self,
+        text: &str,
+        opts: &CheckOptions,
+        vault: &mut Vault,
+    ) -> Result<Decision, BuildError> {
+        opts.redact.validate(&self.inner.entities)?;
+        let policy = self.policy_of(opts);
+        policy.validate(&self.inner.entities)?;
+        Ok(self.decide(text, opts, policy, vault))
+    }
+
+    fn policy_of<'a>(&'a self, opts: &'a CheckOptions) -> &'a Policy {
+        opts.policy.as_ref().unwrap_or(&self.inner.policy)
+    }
+
+    /// `check_with` once the options are known to be valid.
+    pub(crate) fn decide(
+        &self,
+        text: &str,
+        opts: &CheckOptions,
+        policy: &Policy,
+        vault: &mut Vault,
+    ) -> Decision {
+        let too_long = |n: usize, max: Option<usize>, unit: &str| {
+            max.filter(|m| n > *m).map(|m| Reason {
+                code: "max-length".into(),
+                message: format!("input is {n} {unit}, over the limit of {m}"),
+                rule: None,
+            })
+        };
+        let refused = too_long(text.len(), policy.max_bytes, "bytes").or_else(|| {
+            // Counting characters is linear; skip it when bytes already fit.
+            policy
+                .max_chars
+                .filter(|m| text.len() > *m)
+                .and_then(|_| too_long(text.chars().count(), policy.max_chars, "characters"))
+        });
+        if let Some(reason) = refused {
             return Decision {
                 action: Action::Block,
-                reasons: vec![Reason {
-                    code: "max-length".into(),
-                    message: format!("input is {} bytes, over the limit of {max}", text.len()),
-                    rule: None,
-                }],
+                reasons: vec![reason],
                 report: Report::default(),
                 redacted: None,
             };
         }
-        let report = self.scan_as(text, source);
+        let mut report = self.scan_as(text, opts.source);
+        // Allow-listed values and findings under their entity's threshold
+        // are not this call's concern.
+        report.findings.retain(|f| opts.redact.keeps(f, &text[f.span.range()]));
         let threshold = policy.threshold.unwrap_or(self.inner.threshold);
         let mut reasons = Vec::new();
         if report.risk >= threshold {
@@ -572,12 +703,16 @@ impl Scanner {
             });
         }
         for f in &report.findings {
-            if policy.block.contains(&f.category)
+            if policy.block.iter().any(|t| t.matches(f))
                 && !reasons.iter().any(|r| r.rule.as_deref() == Some(&f.rule))
             {
                 reasons.push(Reason {
                     code: "category".into(),
-                    message: format!("{} finding from rule {}", f.category, f.rule),
+                    message: format!(
+                        "{} finding from rule {}",
+                        f.entity.as_deref().unwrap_or(f.category.as_str()),
+                        f.rule
+                    ),
                     rule: Some(f.rule.clone()),
                 });
             }
@@ -585,11 +720,9 @@ impl Scanner {
         if !reasons.is_empty() {
             return Decision { action: Action::Block, reasons, report, redacted: None };
         }
-        let sensitive: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.entity.is_some() && policy.redact.contains(&f.category))
-            .collect();
+        let redact_opts = RedactOptions { targets: policy.redact.clone(), ..opts.redact.clone() };
+        let sensitive: Vec<&Finding> =
+            report.findings.iter().filter(|f| redact_opts.selects(f, &text[f.span.range()])).collect();
         if sensitive.is_empty() {
             return Decision { action: Action::Allow, reasons, report, redacted: None };
         }
@@ -601,8 +734,7 @@ impl Scanner {
             message: format!("{} value(s) to redact: {}", sensitive.len(), entities.join(", ")),
             rule: None,
         });
-        let opts = RedactOptions { categories: policy.redact.clone(), ..RedactOptions::default() };
-        let redacted = redact::redact(text, &report.findings, &opts, &mut Vault::new());
+        let redacted = redact::redact(text, &report.findings, &redact_opts, vault);
         Decision { action: Action::Redact, reasons, report, redacted: Some(redacted) }
     }
 
@@ -997,41 +1129,67 @@ fn risk(findings: &[Finding], mentioned: &[(String, Span)], engine: &Engine) -> 
     ((1.0 - keep) * 1e6).round() / 1e6
 }
 
-/// What [`Scanner::check`] enforces.
+/// What [`Scanner::check`] enforces. A serde type (snake_case or camelCase
+/// keys, unknown keys refused); `max_bytes: null` means no limit.
 ///
 /// # Example
 ///
 /// ```
 /// use promptsieve::{Category, Policy};
-/// let strict = Policy { threshold: Some(0.3), block: vec![Category::Invisible], ..Policy::default() };
+/// let strict = Policy { threshold: Some(0.3), block: vec![Category::Invisible.into()], ..Policy::default() };
 /// assert_eq!(strict.max_bytes, Some(promptsieve::DEFAULT_MAX_BYTES));
+/// let p: Policy = serde_json::from_str(r#"{"maxBytes": null, "redact": ["PERSON", "secret"]}"#).unwrap();
+/// assert_eq!(p.max_bytes, None);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// Inputs longer than this many bytes are blocked without scanning.
     /// `None` accepts any length (scanning is linear, but memory is not free).
+    #[serde(alias = "maxBytes")]
     pub max_bytes: Option<usize>,
+    /// Inputs longer than this many characters (code points) are blocked
+    /// without scanning.
+    #[serde(alias = "maxChars")]
+    pub max_chars: Option<usize>,
     /// Block at this risk; `None` uses the scanner's threshold.
     pub threshold: Option<f64>,
-    /// Block on any finding of these categories, whatever the risk.
-    pub block: Vec<Category>,
-    /// Redact findings of these categories (when nothing blocks).
-    pub redact: Vec<Category>,
+    /// Block on any finding of these categories or entities, whatever the risk.
+    pub block: Vec<Target>,
+    /// Redact findings of these categories or entities (when nothing blocks).
+    pub redact: Vec<Target>,
 }
 
 impl Default for Policy {
     fn default() -> Self {
         Policy {
             max_bytes: Some(DEFAULT_MAX_BYTES),
+            max_chars: None,
             threshold: None,
             block: Vec::new(),
-            redact: vec![Category::Pii, Category::Secret],
+            redact: vec![Category::Pii.into(), Category::Secret.into()],
         }
     }
 }
 
+impl Policy {
+    fn validate(&self, entities: &[String]) -> Result<(), BuildError> {
+        if let Some(t) = self.threshold
+            && !(0.0..=1.0).contains(&t)
+        {
+            return Err(BuildError::config(format!("policy threshold {t} is outside 0..=1")));
+        }
+        for t in self.block.iter().chain(&self.redact) {
+            if let Target::Entity(e) = t {
+                check_entity(e, entities)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What to do with a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Action {
@@ -1044,7 +1202,7 @@ pub enum Action {
 }
 
 /// Why a [`Decision`] blocks.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
     /// A stable code: `max-length`, `risk`, `category` or `redact`.
     pub code: String,
@@ -1055,7 +1213,7 @@ pub struct Reason {
 }
 
 /// The result of [`Scanner::check`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     /// Allow, redact or block.
     pub action: Action,

@@ -184,7 +184,7 @@ fn check_applies_the_policy() {
         .policy(Policy {
             max_bytes: Some(64),
             threshold: Some(0.5),
-            block: vec![Category::Invisible],
+            block: vec![Category::Invisible.into()],
             ..Policy::default()
         })
         .build([])
