@@ -81,3 +81,77 @@ fn conformance_suite() {
     assert!(n >= 20, "only {n} cases");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `conversations.json`: vault numbering across turns, message lists,
+/// and stream restoring over every split (see tests/conformance/README.md).
+#[test]
+fn conversation_suite() {
+    use promptsieve::{CheckOptions, RedactOptions, StreamRestorer, Vault};
+    let cases: Vec<Value> =
+        serde_json::from_str(include_str!("../../../tests/conformance/conversations.json")).unwrap();
+    let s = Scanner::new();
+    let strs = |v: &Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect()
+    };
+    let mut kinds = std::collections::BTreeSet::new();
+    for case in &cases {
+        let name = case["name"].as_str().unwrap();
+        let kind = case["kind"].as_str().unwrap();
+        kinds.insert(kind);
+        let reply = case["reply"].as_str().unwrap();
+        let restored = case["restored"].as_str().unwrap();
+        let mut vault = Vault::new();
+        match kind {
+            "conversation" => {
+                for (t, want) in strs(&case["turns"]).iter().zip(strs(&case["redacted"])) {
+                    assert_eq!(s.redact_in(t, &mut vault).text, want, "{name}");
+                }
+                let again = Vault::from_json(&vault.to_json()).unwrap();
+                assert_eq!(again.restore(reply), restored, "{name}");
+            }
+            "messages" => {
+                let r = s.redact_messages(&case["messages"], &RedactOptions::default(), &mut vault).unwrap();
+                assert_eq!(r.messages, case["redacted"], "{name}");
+                let d = s.check_messages(&case["messages"], &CheckOptions::default(), &mut Vault::new()).unwrap();
+                assert_eq!(serde_json::to_value(d.action).unwrap(), case["action"], "{name}");
+                assert_eq!(vault.restore(reply), restored, "{name}");
+            }
+            "stream" => {
+                for t in strs(&case["turns"]) {
+                    s.redact_in(&t, &mut vault);
+                }
+                let max = case["max_held"].as_u64().unwrap() as usize;
+                let bounds: Vec<usize> = (0..=reply.len()).filter(|&i| reply.is_char_boundary(i)).collect();
+                let run = |cuts: &[usize]| {
+                    let mut r = StreamRestorer::new(&vault);
+                    let (mut out, mut last) = (String::new(), 0);
+                    for &c in cuts.iter().chain([reply.len()].iter()) {
+                        out += &r.push(&reply[last..c]);
+                        assert!(r.held() <= max, "{name}: held {} at {c}", r.held());
+                        last = c;
+                    }
+                    out + &r.finish()
+                };
+                for &b in &bounds {
+                    assert_eq!(run(&[b]), restored, "{name}: split at {b}");
+                }
+                // A small xorshift: any seed will do, the splits just vary.
+                let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+                for _ in 0..200 {
+                    let mut cuts: Vec<usize> = (0..8)
+                        .map(|_| {
+                            x ^= x << 13;
+                            x ^= x >> 7;
+                            x ^= x << 17;
+                            bounds[(x % bounds.len() as u64) as usize]
+                        })
+                        .collect();
+                    cuts.sort_unstable();
+                    assert_eq!(run(&cuts), restored, "{name}: splits {cuts:?}");
+                }
+            }
+            other => panic!("{name}: unknown kind {other}"),
+        }
+    }
+    assert_eq!(kinds.len(), 3, "every kind has a case");
+}
