@@ -82,6 +82,9 @@ impl FromStr for Target {
         let entity_shaped = s.starts_with(|c: char| c.is_ascii_uppercase())
             && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
         if entity_shaped {
+            if let Some(c) = Category::parse(&s.to_ascii_lowercase()) {
+                return Err(format!("unknown entity {s:?}: the category is {:?}", c.as_str()));
+            }
             return Ok(Target::Entity(ENTITIES.canonical(s).to_string()));
         }
         if let Some(c) = Category::parse(&s.to_ascii_lowercase()) {
@@ -383,6 +386,7 @@ mod tests {
         }
         assert_eq!("EMAIL_ADDRESS".parse::<Target>(), Ok(Target::Entity("EMAIL".into())));
         assert!("Pii".parse::<Target>().unwrap_err().contains("\"pii\""));
+        assert!("PII".parse::<Target>().unwrap_err().contains("\"pii\""));
         assert!("email_address".parse::<Target>().unwrap_err().contains("\"EMAIL\""));
         assert!("nothing".parse::<Target>().is_err());
     }
