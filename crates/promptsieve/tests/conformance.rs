@@ -112,7 +112,8 @@ fn conversation_suite() {
             "messages" => {
                 let r = s.redact_messages(&case["messages"], &RedactOptions::default(), &mut vault).unwrap();
                 assert_eq!(r.messages, case["redacted"], "{name}");
-                let d = s.check_messages(&case["messages"], &CheckOptions::default(), &mut Vault::new()).unwrap();
+                let d =
+                    s.check_messages(&case["messages"], &CheckOptions::default(), &mut Vault::new()).unwrap();
                 assert_eq!(serde_json::to_value(d.action).unwrap(), case["action"], "{name}");
                 assert_eq!(vault.restore(reply), restored, "{name}");
             }
