@@ -456,10 +456,10 @@ fn build(py: Python<'_>, c: &Config) -> PyResult<ps::Scanner> {
         }
         policy.threshold = p.threshold;
         if let Some(block) = &p.block {
-            policy.block = categories(py, block)?;
+            policy.block = categories(py, block)?.into_iter().map(ps::Target::from).collect();
         }
         if let Some(redact) = &p.redact {
-            policy.redact = categories(py, redact)?;
+            policy.redact = categories(py, redact)?.into_iter().map(ps::Target::from).collect();
         }
         b.policy(policy);
     }
@@ -744,7 +744,7 @@ impl Scanner {
                 }
             };
         }
-        let r = detached(py, || self.inner.redact_with(&text, &opts))?;
+        let r = detached(py, || self.inner.redact_with(&text, &opts))?.map_err(|e| rule_error(py, &e))?;
         Ok(py_redacted(r, &text))
     }
 

@@ -304,10 +304,10 @@ impl Scanner {
             }
             policy.threshold = p.threshold;
             if let Some(block) = &p.block {
-                policy.block = categories(block)?;
+                policy.block = categories(block)?.into_iter().map(ps::Target::from).collect();
             }
             if let Some(redact) = &p.redact {
-                policy.redact = categories(redact)?;
+                policy.redact = categories(redact)?.into_iter().map(ps::Target::from).collect();
             }
             b.policy(policy);
         }
@@ -402,7 +402,7 @@ impl Scanner {
             opts.set(entity, strategy(s)?);
         }
         opts.hash_key = o.hash_key.unwrap_or_default().into_bytes();
-        let r = self.inner.redact_with(text, &opts);
+        let r = self.inner.redact_with(text, &opts).map_err(|e| into_js_error(&e))?;
         let u = Utf16::new(text);
         let replacements = r
             .replacements
