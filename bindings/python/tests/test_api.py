@@ -106,7 +106,7 @@ def test_scan_output_context(scanner: Scanner) -> None:
     )
     rules = {f.rule for f in found}
     assert "output-canary" in rules and "output-link-outside-allowlist" in rules
-    with pytest.raises(OptionError, match="unknown context key"):
+    with pytest.raises(OptionError, match="unknown field `canary`"):
         scanner.scan_output("x", {"canary": ["y"]})
 
 
@@ -146,12 +146,15 @@ def test_rule_errors_name_the_rule() -> None:
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"categories": ["pi"]}, "unknown category"),
+        ({"categories": ["pi"]}, "unknown variant `pi`"),
         ({"categories": "pii"}, "list of strings"),
         ({"rules": "[[rule]]"}, "not a single string"),
-        ({"rules": [42]}, "TOML string or a path"),
-        ({"policy": {"max_byte": 1}}, "unknown policy key"),
-        ({"policy": {"block": ["nope"]}}, "unknown category"),
+        ({"rules": [42]}, "TOML string, a path"),
+        ({"policy": {"max_byte": 1}}, "unknown field `max_byte`"),
+        ({"policy": {"block": ["nope"]}}, "unknown category or entity \"nope\""),
+        ({"policy": {"redact": ["person"]}}, "did you mean \"PERSON\""),
+        ({"disable": ["inj-no-such-rule"]}, "cannot disable unknown rule \"inj-no-such-rule\""),
+        ({"threshold": 2.0}, "outside 0..=1"),
     ],
 )
 def test_option_errors(kwargs: dict, message: str) -> None:

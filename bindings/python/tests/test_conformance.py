@@ -11,10 +11,14 @@ import pytest
 import promptsieve
 
 CASES_DIR = pathlib.Path(__file__).resolve().parents[3] / "tests" / "conformance"
+# Stateful cases (vaults, message lists, streams): tests/test_conversations.py.
+CONVERSATIONS = "conversations.json"
 
 
 def _cases():
     for path in sorted(CASES_DIR.glob("*.json")):
+        if path.name == CONVERSATIONS:
+            continue
         for case in json.loads(path.read_text(encoding="utf-8")):
             yield pytest.param(case, id=f"{path.name}/{case['name']}")
 

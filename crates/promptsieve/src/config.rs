@@ -372,7 +372,15 @@ impl CheckOptions {
 
 /// serde_json with errors as configuration errors.
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T, BuildError> {
-    serde_json::from_str(json).map_err(|e| BuildError::config(format!("invalid {what} options: {e}")))
+    serde_json::from_str(json).map_err(|e| {
+        // Bindings write the JSON themselves: a position in it means
+        // nothing to their caller.
+        let mut msg = e.to_string();
+        if let Some(i) = msg.rfind(" at line ") {
+            msg.truncate(i);
+        }
+        BuildError::config(format!("invalid {what} options: {msg}"))
+    })
 }
 
 #[cfg(test)]

@@ -47,5 +47,5 @@ class OptionError(PromptsieveError, ValueError):
     ...     promptsieve.Scanner(categories=["pi"])
     ... except promptsieve.OptionError as e:
     ...     print(e)
-    invalid option: unknown category "pi" (expected injection, invisible, exfiltration, pii or secret)
+    invalid scanner options: unknown variant `pi`, expected one of `injection`, `invisible`, `exfiltration`, `pii`, `secret`
     """
