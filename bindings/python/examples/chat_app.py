@@ -2,7 +2,7 @@
 
 1. authenticate the user (bearer token);
 2. check the message: length, hidden/control characters, prompt injection
-   (rejected with 400 and a JSON error);
+   (rejected with 400, or 413 when too long, and a JSON error);
 3. redact personal data and secrets before they leave for the LLM;
 4. call the LLM through an OpenAI-compatible HTTP API;
 5. scan the reply (canary and system-prompt leaks, links to unknown hosts)

@@ -98,7 +98,7 @@ def test_control_characters_and_length_are_checked(servers: Tuple[str, str]) -> 
     status, body = post(servers[0], {"message": "transfer\u200b funds"})
     assert status == 400 and body["error"]["code"] == "category"
     status, body = post(servers[0], {"message": "x" * 9000})
-    assert status == 400 and body["error"]["code"] == "max-length"
+    assert status == 413 and body["error"]["code"] == "max-length"
 
 
 def test_leaky_replies_are_withheld(servers: Tuple[str, str]) -> None:
