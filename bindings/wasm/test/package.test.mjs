@@ -41,7 +41,7 @@ console.log(JSON.stringify({ flagged: r.flagged, email: text.slice(f.start, f.en
 test("the tarball holds the three builds, typings and both licences", () => {
   for (const t of ["nodejs", "web", "bundler"]) {
     assert.ok(files.includes(`pkg/${t}/promptsieve.js`), t);
-    assert.ok(files.includes(`pkg/${t}/promptsieve_bg.wasm`), t);
+    assert.ok(files.includes(`pkg/${t}/promptsieve_native_bg.wasm`), t);
     assert.ok(files.includes(`pkg/${t}/promptsieve.d.ts`), t);
   }
   for (const f of ["LICENSE-MIT", "LICENSE-APACHE", "README.md", "package.json"]) assert.ok(files.includes(f), f);

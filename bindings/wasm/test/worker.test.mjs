@@ -20,7 +20,10 @@ before(async () => {
       { type: "ESModule", path: "worker.mjs", contents: readFileSync(join(here, "..", "examples", "worker", "worker.mjs"), "utf8") },
       // Module names are what the example imports, as a bundler would resolve them.
       { type: "ESModule", path: "promptsieve", contents: readFileSync(join(pkg, "promptsieve.js"), "utf8") },
-      { type: "CompiledWasm", path: "promptsieve/promptsieve_bg.wasm", contents: readFileSync(join(pkg, "promptsieve_bg.wasm")) },
+      // The entry point's own imports: the native module and the API layer.
+      { type: "ESModule", path: "promptsieve_native.js", contents: readFileSync(join(pkg, "promptsieve_native.js"), "utf8") },
+      { type: "ESModule", path: "api.js", contents: readFileSync(join(pkg, "api.js"), "utf8") },
+      { type: "CompiledWasm", path: "promptsieve/promptsieve_bg.wasm", contents: readFileSync(join(pkg, "promptsieve_native_bg.wasm")) },
       // The JS snippet wasm-bindgen copies next to the module (error classes).
       ...readdirSync(join(pkg, "snippets")).map((d) => ({
         type: "ESModule",

@@ -1,6 +1,6 @@
 // Type-checked usage of the package (`tsc --noEmit` runs in the test suite),
 // so the generated declarations stay in step with the API.
-import { Scanner, RuleError, type Report, type Finding, type Decision, type Replacement } from "../../pkg/nodejs/promptsieve.js";
+import { Scanner, Vault, Redacted, restoreStream, RuleError, type Report, type Finding, type Decision, type Replacement } from "../../pkg/nodejs/promptsieve.js";
 
 const scanner = new Scanner({ threshold: 0.6, categories: ["injection", "pii"], policy: { maxBytes: 100_000, redact: ["pii"] } });
 const plain = new Scanner();
@@ -12,7 +12,7 @@ if (first && first.entity === null) {
   console.log(first.rule, first.category, first.score.toFixed(2), text);
 }
 
-const redacted = plain.redact("mail ana@example.org", { perEntity: { EMAIL: "mask" }, keep: 3 });
+const redacted = plain.redact("mail ana@example.org", { perEntity: { EMAIL: "mask:3" } });
 const replacements: Replacement[] = redacted.replacements;
 const restored: string = redacted.restore("wrote to [EMAIL_1]");
 console.log(redacted.text, replacements.length, restored);
@@ -22,7 +22,7 @@ switch (decision.action) {
   case "allow":
   case "redact":
   case "block":
-    console.log(decision.reasons.map((r) => r.code), decision.redacted ?? "");
+    console.log(decision.reasons.map((r) => r.code), decision.redacted?.text ?? "");
 }
 
 const out: Report = plain.scanOutput("reply", { canaries: ["c4n4ry"], systemPrompt: "You are…", allowedHosts: ["example.com"] });
@@ -33,3 +33,18 @@ try {
 } catch (e) {
   if (e instanceof RuleError) console.log(e.pack, e.rule, e.reason);
 }
+
+// A conversation: one vault, stable placeholders, restorable across requests.
+const vault = new Vault();
+plain.redact("I am Alice Martin", { vault });
+const d2: Decision = plain.check("cc bob@example.org", { vault, policy: { redact: ["PERSON", "EMAIL_ADDRESS"] } });
+const kept: string = JSON.stringify(vault);
+const later: Vault = Vault.fromJSON(kept);
+const { restore } = Redacted.fromJSON(JSON.stringify(d2.redacted ?? { text: "", replacements: [] }));
+console.log(later.restore("[PERSON_1]"), restore("[EMAIL_1]"), vault.toSealedJSON("key").length);
+const restored$: TransformStream<string, string> = restoreStream(vault);
+console.log(restored$.readable.locked);
+const watch = plain.outputStream({ canaries: ["c4n4ry"] });
+watch.push("partial c4n");
+if (watch.shouldStop) console.log("stop");
+console.log(watch.finish().flagged, plain.rules().length, plain.verifyExamples().length);

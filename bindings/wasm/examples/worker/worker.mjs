@@ -34,6 +34,6 @@ export default {
       return Response.json({ action: "block", reasons }, { status: 400 });
     }
     // This is where the app would call its LLM with `message`.
-    return Response.json({ action: decision.action, reasons, message: decision.redacted ?? body.message });
+    return Response.json({ action: decision.action, reasons, message: decision.redacted?.text ?? body.message });
   },
 };

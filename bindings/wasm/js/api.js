@@ -1,0 +1,204 @@
+// The package's public API, over the native classes of src/lib.rs. Options
+// are passed to the engine as JSON (it validates them: unknown keys, rule
+// ids and entity names are errors there, the same as in Rust and Python);
+// results come back as JSON and are plain objects, so optional fields are
+// `null`, `JSON.stringify` gives data, and `restore` is bound.
+// scripts/build-wasm copies this file next to each target's module (and
+// writes a CommonJS copy for the Node build).
+
+/** @param {any} native the wasm-bindgen module */
+export function makeApi(native) {
+  const need = (name, value) => {
+    if (typeof value !== "string") {
+      throw new TypeError(`${name} must be a string, not ${value === null ? "null" : typeof value}`);
+    }
+    return value;
+  };
+  const json = (value, what) => {
+    if (value === undefined || value === null) return "{}";
+    if (typeof value !== "object" || Array.isArray(value)) {
+      throw new TypeError(`${what} options must be an object`);
+    }
+    return JSON.stringify(value);
+  };
+  // Splits the `vault` handle off an options object; the engine gets the rest.
+  const split = (options) => {
+    if (options === undefined || options === null) return [undefined, undefined];
+    if (typeof options !== "object") throw new TypeError("options must be an object");
+    const { vault, ...rest } = options;
+    if (vault !== undefined && !(vault instanceof Vault)) throw new TypeError("vault must be a Vault");
+    return [vault, rest];
+  };
+  // Runs `f` with the caller's vault, or a temporary one freed afterwards.
+  const withVault = (vault, f) => {
+    if (vault) return f(vault._native());
+    const tmp = new native.NativeVault();
+    try {
+      return f(tmp);
+    } finally {
+      tmp.free();
+    }
+  };
+  const redacted = (data) => {
+    if (data === null) return null;
+    const wire = JSON.stringify(data);
+    const restore = (reply) => native.restoreJson(wire, need("reply", reply));
+    return Object.assign(data, { restore, toJSON: () => JSON.parse(wire) });
+  };
+  const decision = (data) => {
+    const plain = JSON.parse(JSON.stringify(data));
+    data.redacted = redacted(data.redacted);
+    data.toJSON = () => plain;
+    return data;
+  };
+
+  const registry =
+    typeof FinalizationRegistry === "function" ? new FinalizationRegistry((n) => n.free()) : null;
+
+  /** Placeholders for one conversation: stable across turns, one `restore` for every reply. */
+  class Vault {
+    #n;
+    constructor(n) {
+      this.#n = n instanceof native.NativeVault ? n : new native.NativeVault();
+      registry?.register(this, this.#n, this);
+    }
+    _native() {
+      return this.#n;
+    }
+    /** Puts every value this vault holds back into `reply`. */
+    restore = (reply) => this.#n.restore(need("reply", reply));
+    /** Number of distinct values held. */
+    get size() {
+      return this.#n.size();
+    }
+    /** The plain JSON form (`JSON.stringify(vault)` works). */
+    toJSON() {
+      return JSON.parse(this.#n.toJson());
+    }
+    /** Encrypted and authenticated under `key` (ChaCha20-Poly1305): a string. */
+    toSealedJSON(key) {
+      return this.#n.toSealedJson(need("key", key));
+    }
+    /** Reads `toJSON()`'s output (an object or its JSON text). */
+    static fromJSON(data) {
+      const text = typeof data === "string" ? data : JSON.stringify(data);
+      return new Vault(native.NativeVault.fromJson(text));
+    }
+    /** Reads `toSealedJSON(key)`'s output; a wrong key or altered text throws. */
+    static fromSealedJSON(text, key) {
+      return new Vault(native.NativeVault.fromSealedJson(need("sealed", text), need("key", key)));
+    }
+    /** A chunk-by-chunk restorer: `push(chunk)` → text safe to emit, `finish()`. */
+    restorer() {
+      const r = this.#n.restorer();
+      const w = {
+        push: (chunk) => r.push(need("chunk", chunk)),
+        finish: () => r.finish(),
+        held: () => r.held(),
+      };
+      registry?.register(w, r);
+      return w;
+    }
+    /** Frees the native memory now (it is also freed when collected). */
+    free() {
+      registry?.unregister(this);
+      this.#n.free();
+    }
+  }
+
+  /** A `TransformStream<string, string>` that restores `vault`'s placeholders, holding back only a possible partial one. */
+  function restoreStream(vault) {
+    if (!(vault instanceof Vault)) throw new TypeError("restoreStream takes a Vault");
+    const r = vault.restorer();
+    return new TransformStream({
+      transform(chunk, controller) {
+        const out = r.push(chunk);
+        if (out) controller.enqueue(out);
+      },
+      flush(controller) {
+        const out = r.finish();
+        if (out) controller.enqueue(out);
+      },
+    });
+  }
+
+  /** A compiled scanner. Build once, reuse. */
+  class Scanner {
+    #n;
+    constructor(options) {
+      this.#n = new native.NativeScanner(json(options, "scanner"));
+      registry?.register(this, this.#n, this);
+    }
+    get threshold() {
+      return this.#n.threshold();
+    }
+    scan(text, source) {
+      return JSON.parse(this.#n.scan(need("text", text), source ?? "user"));
+    }
+    sanitize(text) {
+      return this.#n.sanitize(need("text", text));
+    }
+    scanOutput(reply, context) {
+      return JSON.parse(this.#n.scanOutput(need("reply", reply), json(context, "output context")));
+    }
+    redact(text, options) {
+      need("text", text);
+      const [vault, rest] = split(options);
+      return redacted(JSON.parse(withVault(vault, (v) => this.#n.redact(text, json(rest, "redact"), v))));
+    }
+    check(text, options) {
+      need("text", text);
+      // check(text, "document"): the source alone.
+      if (typeof options === "string") options = { source: options };
+      const [vault, rest] = split(options);
+      return decision(JSON.parse(withVault(vault, (v) => this.#n.check(text, json(rest, "check"), v))));
+    }
+    redactMessages(messages, options) {
+      if (!Array.isArray(messages)) throw new TypeError("messages must be an array");
+      const [vault, rest] = split(options);
+      const m = JSON.stringify(messages);
+      return JSON.parse(withVault(vault, (v) => this.#n.redactMessages(m, json(rest, "redact"), v)));
+    }
+    checkMessages(messages, options) {
+      if (!Array.isArray(messages)) throw new TypeError("messages must be an array");
+      const [vault, rest] = split(options);
+      const m = JSON.stringify(messages);
+      return JSON.parse(withVault(vault, (v) => this.#n.checkMessages(m, json(rest, "check"), v)));
+    }
+    outputStream(context) {
+      const o = this.#n.outputStream(json(context, "output context"));
+      const w = {
+        push: (chunk) => JSON.parse(o.push(need("chunk", chunk))).findings,
+        get shouldStop() {
+          return o.shouldStop();
+        },
+        finish: () => JSON.parse(o.finish()),
+      };
+      registry?.register(w, o);
+      return w;
+    }
+    rules() {
+      return JSON.parse(this.#n.rules());
+    }
+    verifyExamples() {
+      return JSON.parse(this.#n.verifyExamples());
+    }
+    audit(text, key, source) {
+      return JSON.parse(this.#n.audit(need("text", text), source ?? "user", need("key", key)));
+    }
+    free() {
+      registry?.unregister(this);
+      this.#n.free();
+    }
+  }
+
+  /** Rebuilds a redaction result kept across requests (from `JSON.stringify(redacted)`). */
+  const Redacted = {
+    fromJSON(data) {
+      const d = typeof data === "string" ? JSON.parse(data) : data;
+      return redacted(JSON.parse(JSON.stringify(d)));
+    },
+  };
+
+  return { Scanner, Vault, Redacted, restoreStream, version: native.version };
+}
