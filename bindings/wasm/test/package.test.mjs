@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -46,6 +46,14 @@ test("the tarball holds the three builds, typings and both licences", () => {
   }
   for (const f of ["LICENSE-MIT", "LICENSE-APACHE", "README.md", "package.json"]) assert.ok(files.includes(f), f);
   assert.ok(!files.some((f) => f.startsWith("test/") || f.startsWith("src/") || f.startsWith("node_modules/")));
+  // One .wasm per build, nothing twice; the examples ship; bundlers may tree-shake.
+  assert.deepEqual(files.filter((f) => f.endsWith(".wasm")).sort(), ["pkg/bundler/promptsieve_native_bg.wasm", "pkg/nodejs/promptsieve_native_bg.wasm", "pkg/web/promptsieve_native_bg.wasm"]);
+  for (const f of ["examples/worker/worker.mjs", "examples/typescript/browser.ts", "examples/typescript/worker.ts"]) assert.ok(files.includes(f), f);
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  assert.equal(pkg.sideEffects, false);
+  assert.match(pkg.repository.url, /github\.com\/promptsieve\/promptsieve/);
+  assert.equal(pkg.exports["./promptsieve_bg.wasm"].types, "./pkg/web/promptsieve_native_bg.wasm.d.ts");
+  assert.ok(files.includes("pkg/web/promptsieve_native_bg.wasm.d.ts"));
 });
 
 for (const [name, args, load] of [
