@@ -157,52 +157,18 @@ impl Scanner {
         detached(py, || self.engine.sanitize(&text))
     }
 
-    fn scan_output(&self, py: Python<'_>, reply: String, context: String) -> PyResult<String> {
-        call(py, || self.engine.scan_output(&reply, &context, Unit::CodePoints))
-    }
-
-    #[pyo3(signature = (text, options, vault=None))]
-    fn redact(
+    /// `redact`, `check`, `redact_messages`, `check_messages` or
+    /// `scan_output` (see `promptsieve::bind::Bound::call`).
+    #[pyo3(signature = (op, input, options, vault=None))]
+    fn call(
         &self,
         py: Python<'_>,
-        text: String,
+        op: String,
+        input: String,
         options: String,
         vault: Option<PyRefMut<'_, Vault>>,
     ) -> PyResult<String> {
-        with_vault(py, vault, |v| self.engine.redact(&text, &options, v, Unit::CodePoints))
-    }
-
-    #[pyo3(signature = (text, options, vault=None))]
-    fn check(
-        &self,
-        py: Python<'_>,
-        text: String,
-        options: String,
-        vault: Option<PyRefMut<'_, Vault>>,
-    ) -> PyResult<String> {
-        with_vault(py, vault, |v| self.engine.check(&text, &options, v, Unit::CodePoints))
-    }
-
-    #[pyo3(signature = (messages, options, vault=None))]
-    fn redact_messages(
-        &self,
-        py: Python<'_>,
-        messages: String,
-        options: String,
-        vault: Option<PyRefMut<'_, Vault>>,
-    ) -> PyResult<String> {
-        with_vault(py, vault, |v| self.engine.redact_messages(&messages, &options, v, Unit::CodePoints))
-    }
-
-    #[pyo3(signature = (messages, options, vault=None))]
-    fn check_messages(
-        &self,
-        py: Python<'_>,
-        messages: String,
-        options: String,
-        vault: Option<PyRefMut<'_, Vault>>,
-    ) -> PyResult<String> {
-        with_vault(py, vault, |v| self.engine.check_messages(&messages, &options, v, Unit::CodePoints))
+        with_vault(py, vault, |v| self.engine.call(&op, &input, &options, v, Unit::CodePoints))
     }
 
     fn rules(&self) -> String {

@@ -139,31 +139,31 @@ export function makeApi(native) {
       return this.#n.sanitize(need("text", text));
     }
     scanOutput(reply, context) {
-      return JSON.parse(this.#n.scanOutput(need("reply", reply), json(context, "output context")));
+      return JSON.parse(withVault(undefined, (v) => this.#n.call("scan_output", need("reply", reply), json(context, "output context"), v)));
     }
     redact(text, options) {
       need("text", text);
       const [vault, rest] = split(options);
-      return redacted(JSON.parse(withVault(vault, (v) => this.#n.redact(text, json(rest, "redact"), v))));
+      return redacted(JSON.parse(withVault(vault, (v) => this.#n.call("redact", text, json(rest, "redact"), v))));
     }
     check(text, options) {
       need("text", text);
       // check(text, "document"): the source alone.
       if (typeof options === "string") options = { source: options };
       const [vault, rest] = split(options);
-      return decision(JSON.parse(withVault(vault, (v) => this.#n.check(text, json(rest, "check"), v))));
+      return decision(JSON.parse(withVault(vault, (v) => this.#n.call("check", text, json(rest, "check"), v))));
     }
     redactMessages(messages, options) {
       if (!Array.isArray(messages)) throw new TypeError("messages must be an array");
       const [vault, rest] = split(options);
       const m = JSON.stringify(messages);
-      return JSON.parse(withVault(vault, (v) => this.#n.redactMessages(m, json(rest, "redact"), v)));
+      return JSON.parse(withVault(vault, (v) => this.#n.call("redact_messages", m, json(rest, "redact"), v)));
     }
     checkMessages(messages, options) {
       if (!Array.isArray(messages)) throw new TypeError("messages must be an array");
       const [vault, rest] = split(options);
       const m = JSON.stringify(messages);
-      return JSON.parse(withVault(vault, (v) => this.#n.checkMessages(m, json(rest, "check"), v)));
+      return JSON.parse(withVault(vault, (v) => this.#n.call("check_messages", m, json(rest, "check"), v)));
     }
     outputStream(context) {
       const o = this.#n.outputStream(json(context, "output context"));

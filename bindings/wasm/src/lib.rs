@@ -70,37 +70,17 @@ impl NativeScanner {
         self.engine.sanitize(text)
     }
 
-    #[wasm_bindgen(js_name = scanOutput)]
-    pub fn scan_output(&self, reply: &str, context: &str) -> Result<String, JsValue> {
-        ok(self.engine.scan_output(reply, context, Unit::Utf16))
-    }
-
-    pub fn redact(&self, text: &str, options: &str, vault: &mut NativeVault) -> Result<String, JsValue> {
-        with_vault(vault, |v| self.engine.redact(text, options, v, Unit::Utf16))
-    }
-
-    pub fn check(&self, text: &str, options: &str, vault: &mut NativeVault) -> Result<String, JsValue> {
-        with_vault(vault, |v| self.engine.check(text, options, v, Unit::Utf16))
-    }
-
-    #[wasm_bindgen(js_name = redactMessages)]
-    pub fn redact_messages(
+    /// `redact`, `check`, `redact_messages`, `check_messages` or
+    /// `scan_output` (see `promptsieve::bind::Bound::call`); the JS layer
+    /// passes a fresh vault when the caller gives none.
+    pub fn call(
         &self,
-        messages: &str,
+        op: &str,
+        input: &str,
         options: &str,
         vault: &mut NativeVault,
     ) -> Result<String, JsValue> {
-        with_vault(vault, |v| self.engine.redact_messages(messages, options, v, Unit::Utf16))
-    }
-
-    #[wasm_bindgen(js_name = checkMessages)]
-    pub fn check_messages(
-        &self,
-        messages: &str,
-        options: &str,
-        vault: &mut NativeVault,
-    ) -> Result<String, JsValue> {
-        with_vault(vault, |v| self.engine.check_messages(messages, options, v, Unit::Utf16))
+        ok(self.engine.call(op, input, options, Some(&mut vault.inner), Unit::Utf16))
     }
 
     pub fn rules(&self) -> String {
@@ -123,14 +103,6 @@ impl NativeScanner {
         })?;
         Ok(NativeOutputStream { inner: ps::OutputStream::new(self.engine.scanner(), &ctx) })
     }
-}
-
-/// The JS layer passes a fresh vault when the caller gives none.
-fn with_vault(
-    vault: &mut NativeVault,
-    f: impl FnOnce(Option<&mut ps::Vault>) -> Result<String, ps::BuildError>,
-) -> Result<String, JsValue> {
-    ok(f(Some(&mut vault.inner)))
 }
 
 /// The native vault (see the JS `Vault`).

@@ -485,6 +485,42 @@ impl Bound {
         }))
     }
 
+    /// The calls that take options (and a vault), by name: `"redact"`,
+    /// `"check"`, `"redact_messages"`, `"check_messages"` (input: the
+    /// messages' JSON) and `"scan_output"` (options: the output context).
+    /// The bindings expose this one entry point.
+    ///
+    /// # Errors
+    ///
+    /// An unknown operation, or what the operation refuses.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let b = promptsieve::bind::Bound::new("{}")?;
+    /// let r = b.call("redact", "ana@example.org", "{}", None, promptsieve::Unit::Utf8)?;
+    /// assert!(r.contains("[EMAIL_1]"));
+    /// assert!(b.call("shred", "x", "{}", None, promptsieve::Unit::Utf8).is_err());
+    /// # Ok::<(), promptsieve::BuildError>(())
+    /// ```
+    pub fn call(
+        &self,
+        op: &str,
+        input: &str,
+        options: &str,
+        vault: Option<&mut Vault>,
+        unit: Unit,
+    ) -> Result<String, BuildError> {
+        match op {
+            "redact" => self.redact(input, options, vault, unit),
+            "check" => self.check(input, options, vault, unit),
+            "redact_messages" => self.redact_messages(input, options, vault, unit),
+            "check_messages" => self.check_messages(input, options, vault, unit),
+            "scan_output" => self.scan_output(input, options, unit),
+            _ => Err(BuildError::config(format!("unknown operation {op:?}"))),
+        }
+    }
+
     /// [`Scanner::sanitize`].
     ///
     /// # Example

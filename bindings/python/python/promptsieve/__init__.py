@@ -94,6 +94,14 @@ def _dumps(value: Any, what: str) -> str:
 # ------------------------------------------------------------------ results
 
 
+def _python_names(d: Mapping[str, Any]) -> Dict[str, Any]:
+    """The engine's ``entity`` is ``entity_type`` here (Presidio's name)."""
+    out = dict(d)
+    if "entity" in out:
+        out["entity_type"] = out.pop("entity")
+    return out
+
+
 @functools.total_ordering
 @dataclass(frozen=True)
 class Finding:
@@ -137,10 +145,7 @@ class Finding:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Finding":
         """Rebuilds a finding from ``to_dict()`` (or the engine's JSON)."""
-        d = dict(d)
-        if "entity" in d:
-            d["entity_type"] = d.pop("entity")
-        return cls(**d)
+        return cls(**_python_names(d))
 
 
 @dataclass(frozen=True)
@@ -193,10 +198,7 @@ class Replacement:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Replacement":
-        d = dict(d)
-        if "entity" in d:
-            d["entity_type"] = d.pop("entity")
-        return cls(**d)
+        return cls(**_python_names(d))
 
     def _engine(self) -> Dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if v is not None}
@@ -653,7 +655,7 @@ class Scanner:
         promptsieve._errors.OptionError: strategy "hash" needs a hash_key: without one, anyone can recompute the hash of a guessed value
         """
         opts = _redact_options(strategy, per_entity, keep, hash_key, entities, allow, thresholds)
-        return _redacted(json.loads(self._n.redact(text, _dumps(opts, "redact"), vault)))
+        return _redacted(json.loads(self._n.call("redact", text, _dumps(opts, "redact"), vault)))
 
     def check(
         self,
@@ -683,7 +685,7 @@ class Scanner:
         'Hello Alice Martin'
         """
         opts = self._check_options(source, policy, strategy, per_entity, hash_key, allow, thresholds)
-        d = json.loads(self._n.check(text, _dumps(opts, "check"), vault))
+        d = json.loads(self._n.call("check", text, _dumps(opts, "check"), vault))
         return Decision(
             d["action"],
             _reasons(d["reasons"]),
@@ -737,7 +739,7 @@ class Scanner:
         ('Hi [EMAIL_1]', 'cc [EMAIL_2]')
         """
         opts = _redact_options(strategy, per_entity, None, None, entities, allow, thresholds)
-        d = json.loads(self._n.redact_messages(_dumps(list(messages), "messages"), _dumps(opts, "redact"), vault))
+        d = json.loads(self._n.call("redact_messages", _dumps(list(messages), "messages"), _dumps(opts, "redact"), vault))
         return RedactedMessages(d["messages"], tuple(Replacement.from_dict(r) for r in d["replacements"]))
 
     def check_messages(
@@ -760,7 +762,7 @@ class Scanner:
         ('redact', 'mail [EMAIL_1]')
         """
         opts = self._check_options(None, policy, None, None, None, allow, thresholds)
-        d = json.loads(self._n.check_messages(_dumps(list(messages), "messages"), _dumps(opts, "check"), vault))
+        d = json.loads(self._n.call("check_messages", _dumps(list(messages), "messages"), _dumps(opts, "check"), vault))
         return MessagesDecision(
             d["action"],
             _reasons(d["reasons"]),
@@ -783,7 +785,7 @@ class Scanner:
 
     def output_report(self, reply: str, context: Optional[Mapping[str, Any]] = None) -> Report:
         """``scan_output`` with the risk: a ``Report``."""
-        return _report(json.loads(self._n.scan_output(reply, _dumps(dict(context or {}), "output context"))))
+        return _report(json.loads(self._n.call("scan_output", reply, _dumps(dict(context or {}), "output context"))))
 
     def output_stream(self, context: Optional[Mapping[str, Any]] = None) -> "OutputStream":
         """An incremental output scanner: feed it the reply chunk by chunk;
