@@ -14,6 +14,9 @@ export function makeApi(native) {
     }
     return value;
   };
+  // An optional source name: a non-string would reach wasm-bindgen's string
+  // copy and trap, so it is refused here like a non-string text.
+  const sourceOf = (source) => (source === undefined || source === null ? "user" : need("source", source));
   const json = (value, what) => {
     if (value === undefined || value === null) return "{}";
     if (typeof value !== "object" || Array.isArray(value)) {
@@ -24,7 +27,7 @@ export function makeApi(native) {
   // Splits the `vault` handle off an options object; the engine gets the rest.
   const split = (options) => {
     if (options === undefined || options === null) return [undefined, undefined];
-    if (typeof options !== "object") throw new TypeError("options must be an object");
+    if (typeof options !== "object" || Array.isArray(options)) throw new TypeError("options must be an object");
     const { vault, ...rest } = options;
     if (vault !== undefined && !(vault instanceof Vault)) throw new TypeError("vault must be a Vault");
     return [vault, rest];
@@ -99,9 +102,9 @@ export function makeApi(native) {
       registry?.register(w, r);
       return w;
     }
-    /** Frees the native memory now (it is also freed when collected). */
+    /** Frees the native memory now (it is also freed when collected); a second call does nothing. */
     free() {
-      registry?.unregister(this);
+      if (registry?.unregister(this) === false) return;
       this.#n.free();
     }
   }
@@ -133,7 +136,7 @@ export function makeApi(native) {
       return this.#n.threshold();
     }
     scan(text, source) {
-      return JSON.parse(this.#n.scan(need("text", text), source ?? "user"));
+      return JSON.parse(this.#n.scan(need("text", text), sourceOf(source)));
     }
     sanitize(text) {
       return this.#n.sanitize(need("text", text));
@@ -184,10 +187,10 @@ export function makeApi(native) {
       return JSON.parse(this.#n.verifyExamples());
     }
     audit(text, key, source) {
-      return JSON.parse(this.#n.audit(need("text", text), source ?? "user", need("key", key)));
+      return JSON.parse(this.#n.audit(need("text", text), sourceOf(source), need("key", key)));
     }
     free() {
-      registry?.unregister(this);
+      if (registry?.unregister(this) === false) return;
       this.#n.free();
     }
   }
@@ -196,7 +199,14 @@ export function makeApi(native) {
   const Redacted = {
     fromJSON(data) {
       const d = typeof data === "string" ? JSON.parse(data) : data;
-      return redacted(JSON.parse(JSON.stringify(d)));
+      if (typeof d !== "object" || d === null || Array.isArray(d)) {
+        throw new TypeError("Redacted.fromJSON takes a redaction result or its JSON text");
+      }
+      const plain = JSON.parse(JSON.stringify(d));
+      // The engine reads the data now, so a damaged result fails here and
+      // not at the first restore, perhaps a request later.
+      native.restoreJson(JSON.stringify(plain), "");
+      return redacted(plain);
     },
   };
 

@@ -1,0 +1,87 @@
+// Input the engine must never see: every string parameter of every method
+// is checked in JS (a non-string reaching wasm-bindgen's string copy traps
+// with "memory access out of bounds"), freed objects fail with an Error and
+// not a trap, and a damaged result kept across requests fails when rebuilt.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Scanner, Vault, Redacted, restoreStream, PromptsieveError } from "promptsieve";
+
+const scanner = new Scanner();
+
+test("every string parameter refuses a non-string with TypeError", () => {
+  const vault = new Vault();
+  scanner.redact("mail ana@example.org", { vault });
+  const calls = {
+    "scan text": (x) => scanner.scan(x),
+    "scan source": (x) => scanner.scan("hi", x),
+    "sanitize": (x) => scanner.sanitize(x),
+    "check text": (x) => scanner.check(x),
+    "redact text": (x) => scanner.redact(x),
+    "scanOutput reply": (x) => scanner.scanOutput(x),
+    "audit text": (x) => scanner.audit(x, "k"),
+    "audit key": (x) => scanner.audit("hi", x),
+    "audit source": (x) => scanner.audit("hi", "k", x),
+    "outputStream push": (x) => scanner.outputStream().push(x),
+    "vault restore": (x) => vault.restore(x),
+    "vault toSealedJSON": (x) => vault.toSealedJSON(x),
+    "Vault.fromSealedJSON text": (x) => Vault.fromSealedJSON(x, "k"),
+    "Vault.fromSealedJSON key": (x) => Vault.fromSealedJSON(vault.toSealedJSON("k"), x),
+    "restorer push": (x) => vault.restorer().push(x),
+    "redacted restore": (x) => scanner.redact("ana@example.org").restore(x),
+  };
+  for (const [name, call] of Object.entries(calls)) {
+    for (const bad of [42, {}, ["x"], true]) {
+      assert.throws(() => call(bad), TypeError, `${name}(${JSON.stringify(bad)})`);
+    }
+  }
+});
+
+test("options that are not objects are refused with TypeError", () => {
+  for (const bad of ["mask", 5, ["x"]]) {
+    assert.throws(() => new Scanner(bad), TypeError);
+    assert.throws(() => scanner.redact("x", bad), TypeError);
+    assert.throws(() => scanner.scanOutput("x", bad), TypeError);
+  }
+  assert.throws(() => restoreStream({}), TypeError);
+  assert.throws(() => scanner.checkMessages({ role: "user" }), TypeError);
+});
+
+test("a non-string chunk errors the restoring stream instead of trapping", async () => {
+  const vault = new Vault();
+  const src = new ReadableStream({ start(c) { c.enqueue("ok "); c.enqueue(7); c.close(); } });
+  await assert.rejects(async () => {
+    for await (const _ of src.pipeThrough(restoreStream(vault)));
+  }, TypeError);
+});
+
+test("freed objects throw an Error (no trap), and free() twice is harmless", () => {
+  const v = new Vault();
+  v.free();
+  v.free();
+  for (const f of [() => v.restore("x"), () => scanner.redact("ana@example.org", { vault: v })]) {
+    assert.throws(f, (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError));
+  }
+  const s = new Scanner();
+  s.free();
+  s.free();
+  assert.throws(() => s.scan("x"), (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError));
+  // The engine still works after the frees.
+  assert.equal(scanner.redact("ana@example.org").text, "[EMAIL_1]");
+});
+
+test("Redacted.fromJSON checks the data when rebuilding", () => {
+  assert.throws(() => Redacted.fromJSON(5), TypeError);
+  assert.throws(() => Redacted.fromJSON("[]"), TypeError);
+  assert.throws(() => Redacted.fromJSON("{}"), (e) => e instanceof PromptsieveError && /text/.test(e.message));
+  assert.throws(() => Redacted.fromJSON({ text: "a", replacements: [{}] }), /placeholder/);
+  const good = scanner.redact("mail ana@example.org");
+  const again = Redacted.fromJSON(JSON.parse(JSON.stringify(good)));
+  assert.deepEqual(again.toJSON(), good.toJSON());
+  assert.equal(again.restore("to [EMAIL_1]"), "to ana@example.org");
+});
+
+test("lone surrogates do not shift UTF-16 spans", () => {
+  const text = "a\ud800b mail ana@example.org \udfff end";
+  const f = scanner.scan(text).findings.find((x) => x.entity === "EMAIL");
+  assert.equal(text.slice(f.start, f.end), "ana@example.org");
+});
