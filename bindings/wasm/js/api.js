@@ -210,5 +210,12 @@ export function makeApi(native) {
     },
   };
 
+  // `using vault = new Vault()` frees at the end of the scope where the
+  // runtime has `Symbol.dispose` (Node >= 20, current browsers); elsewhere
+  // free() and the FinalizationRegistry remain.
+  if (typeof Symbol.dispose === "symbol") {
+    for (const C of [Scanner, Vault]) C.prototype[Symbol.dispose] = C.prototype.free;
+  }
+
   return { Scanner, Vault, Redacted, restoreStream, version: native.version };
 }

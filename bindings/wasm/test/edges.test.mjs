@@ -85,3 +85,13 @@ test("lone surrogates do not shift UTF-16 spans", () => {
   const f = scanner.scan(text).findings.find((x) => x.entity === "EMAIL");
   assert.equal(text.slice(f.start, f.end), "ana@example.org");
 });
+
+test("Symbol.dispose frees (what `using` calls), where the runtime has it", { skip: typeof Symbol.dispose !== "symbol" && "no Symbol.dispose" }, () => {
+  const v = new Vault();
+  v[Symbol.dispose]();
+  assert.throws(() => v.restore("x"), Error);
+  v[Symbol.dispose]();
+  const s = new Scanner();
+  s[Symbol.dispose]();
+  assert.throws(() => s.scan("x"), Error);
+});
