@@ -29,6 +29,7 @@ use crate::redact::{RedactOptions, Redacted, Vault};
 use crate::scanner::{Action, Decision, Reason, Scanner};
 
 /// One finding, spans in the caller's unit, with the matched text.
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FindingData {
@@ -37,6 +38,8 @@ pub struct FindingData {
     /// Category.
     pub category: Category,
     /// Entity, for personal data and secrets (`null` otherwise).
+    // Always present, `null` when absent (the schema would drop the null).
+    #[cfg_attr(feature = "ts", schemars(required, extend("x-ts" = "Entity | null")))]
     pub entity: Option<String>,
     /// Start, in the caller's unit.
     pub start: usize,
@@ -47,10 +50,13 @@ pub struct FindingData {
     /// The matched text.
     pub text: String,
     /// What the rule saw (`null` when nothing more to say).
+    // Always present, `null` when absent (the schema would drop the null).
+    #[cfg_attr(feature = "ts", schemars(required, extend("x-ts" = "string | null")))]
     pub detail: Option<String>,
 }
 
 /// A report in the caller's unit.
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportData {
@@ -63,6 +69,7 @@ pub struct ReportData {
 }
 
 /// One replacement in the caller's unit.
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplacementData {
@@ -89,6 +96,7 @@ pub struct ReplacementData {
 }
 
 /// A redaction in the caller's unit; enough to restore a reply later.
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedactedData {
@@ -99,6 +107,7 @@ pub struct RedactedData {
 }
 
 /// A decision in the caller's unit.
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionData {
@@ -109,20 +118,24 @@ pub struct DecisionData {
     /// The scan behind it.
     pub report: ReportData,
     /// For `redact`: the text to send and how to restore the reply.
+    #[cfg_attr(feature = "ts", schemars(required, extend("x-ts" = "RedactedData | null")))]
     pub redacted: Option<RedactedData>,
 }
 
 /// A message list's redaction.
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MessagesData {
     /// The messages with values replaced.
+    #[cfg_attr(feature = "ts", schemars(extend("x-ts" = "Message[]")))]
     pub messages: Value,
     /// Every replacement, with its `message` and `part`.
     pub replacements: Vec<ReplacementData>,
 }
 
 /// A message list's decision.
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MessagesDecisionData {
@@ -131,10 +144,12 @@ pub struct MessagesDecisionData {
     /// The reasons, prefixed with their message index.
     pub reasons: Vec<Reason>,
     /// The messages to send (redacted for `redact`).
+    #[cfg_attr(feature = "ts", schemars(extend("x-ts" = "Message[]")))]
     pub messages: Value,
     /// Every replacement, with its `message` and `part`.
     pub replacements: Vec<ReplacementData>,
     /// One report per text, with its `message` and `part`.
+    #[cfg_attr(feature = "ts", schemars(extend("x-ts" = "Array<ReportData & { message: number; part: number | null; role: string }>")))]
     pub reports: Vec<Value>,
 }
 

@@ -102,6 +102,22 @@ impl FromStr for Target {
     }
 }
 
+/// A string in configuration; typed as the union of categories and entities.
+#[cfg(feature = "ts")]
+impl schemars::JsonSchema for Target {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Target".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A category (lower case) or an entity (upper case; Presidio's names are accepted).",
+            "x-ts": "Category | Entity"
+        })
+    }
+}
+
 impl Serialize for Target {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -174,6 +190,7 @@ pub(crate) fn check_entity(name: &str, known: &[String]) -> Result<(), BuildErro
 /// let p: promptsieve::PackSource = serde_json::from_str(r#"{"name": "mine", "source": "rule = []"}"#).unwrap();
 /// assert_eq!(p.name(), Some("mine"));
 /// ```
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -221,6 +238,7 @@ impl PackSource {
 /// assert!(ScannerConfig::from_json(r#"{"treshold": 0.7}"#).is_err());
 /// # Ok::<(), promptsieve::BuildError>(())
 /// ```
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
@@ -228,7 +246,7 @@ pub struct ScannerConfig {
     /// Extra rule packs.
     pub rules: Vec<PackSource>,
     /// Include the embedded default packs (default true).
-    #[serde(alias = "defaultRules")]
+    #[serde(rename = "defaultRules", alias = "default_rules")]
     pub default_rules: bool,
     /// Risk at or above which a report is flagged (default 0.5).
     pub threshold: f64,
@@ -339,6 +357,7 @@ impl ScannerConfig {
 /// assert!(text.contains("[PERSON_1]") && text.contains("4111"));
 /// # Ok::<(), promptsieve::BuildError>(())
 /// ```
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]

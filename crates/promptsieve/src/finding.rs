@@ -108,6 +108,7 @@ impl From<Range<usize>> for Span {
 /// assert!(!Category::Pii.is_attack());
 /// assert_eq!(Category::Invisible.as_str(), "invisible");
 /// ```
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -218,6 +219,7 @@ impl fmt::Display for Category {
 /// assert!(!s.scan_as(text, Source::System).flagged);
 /// assert_eq!("document".parse::<Source>(), Ok(Source::Document));
 /// ```
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]

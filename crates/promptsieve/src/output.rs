@@ -32,6 +32,7 @@ use crate::finding::{Category, Finding, Span};
 /// assert!(rules.contains(&"output-link-outside-allowlist"));
 /// assert!(report.flagged);
 /// ```
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutputContext {
@@ -39,11 +40,11 @@ pub struct OutputContext {
     /// means the prompt leaked.
     pub canaries: Vec<String>,
     /// The system prompt, to find long verbatim passages of it in a reply.
-    #[serde(alias = "systemPrompt")]
+    #[serde(rename = "systemPrompt", alias = "system_prompt")]
     pub system_prompt: Option<String>,
     /// Hosts links may point to (a host matches itself and its subdomains).
     /// Empty: every link is allowed.
-    #[serde(alias = "allowedHosts")]
+    #[serde(rename = "allowedHosts", alias = "allowed_hosts")]
     pub allowed_hosts: Vec<String>,
 }
 
@@ -209,6 +210,7 @@ pub(crate) fn output_findings(reply: &str, ctx: &OutputContext) -> Vec<Finding> 
 /// assert!(json.contains("\"EMAIL\":1"));
 /// assert!(!json.contains("ana@example.org") && !json.contains("ignore all"));
 /// ```
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Audit {
     /// Input length in UTF-8 bytes.

@@ -82,6 +82,22 @@ impl FromStr for Strategy {
     }
 }
 
+/// The strings `FromStr` accepts.
+#[cfg(feature = "ts")]
+impl schemars::JsonSchema for Strategy {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Strategy".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "`\"mask\"` keeps 4 characters visible, `\"mask:N\"` keeps N; `\"hash\"` needs `hashKey`.",
+            "x-ts": "\"placeholder\" | \"mask\" | `mask:${number}` | \"hash\" | \"remove\""
+        })
+    }
+}
+
 impl Serialize for Strategy {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -118,26 +134,30 @@ impl<'de> Deserialize<'de> for Strategy {
 /// assert!(Scanner::new().redact_with("ana@example.org", &bad).unwrap_err().to_string().contains("hash_key"));
 /// # Ok::<(), promptsieve::BuildError>(())
 /// ```
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedactOptions {
     /// The strategy for entities without an entry in `per_entity`.
     pub strategy: Strategy,
     /// Strategies by entity name (`EMAIL`, `PHONE`, `CREDIT_CARD`, …).
-    #[serde(alias = "perEntity")]
+    #[serde(rename = "perEntity", alias = "per_entity")]
+    #[cfg_attr(feature = "ts", schemars(extend("x-ts" = "Partial<Record<Entity, Strategy>>")))]
     pub per_entity: HashMap<String, Strategy>,
     /// What is redacted: categories (`pii`, `secret`: the default) and
     /// entities (`PERSON`).
     #[serde(alias = "entities")]
     pub targets: Vec<Target>,
     /// The key for [`Strategy::Hash`] (as UTF-8 text in configuration).
-    #[serde(alias = "hashKey", with = "key_text")]
+    #[serde(rename = "hashKey", alias = "hash_key", with = "key_text")]
+    #[cfg_attr(feature = "ts", schemars(with = "String"))]
     pub hash_key: Vec<u8>,
     /// Values never redacted (exact match), e.g. the support desk's own
     /// address.
     pub allow: Vec<String>,
     /// Per-entity score thresholds: a finding of that entity scoring below
     /// is left alone.
+    #[cfg_attr(feature = "ts", schemars(extend("x-ts" = "Partial<Record<Entity, number>>")))]
     pub thresholds: HashMap<String, f64>,
 }
 
@@ -468,6 +488,7 @@ pub struct Vault {
 }
 
 /// One value a [`Vault`] holds.
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VaultEntry {

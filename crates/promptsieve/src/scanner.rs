@@ -1141,16 +1141,17 @@ fn risk(findings: &[Finding], mentioned: &[(String, Span)], engine: &Engine) -> 
 /// let p: Policy = serde_json::from_str(r#"{"maxBytes": null, "redact": ["PERSON", "secret"]}"#).unwrap();
 /// assert_eq!(p.max_bytes, None);
 /// ```
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// Inputs longer than this many bytes are blocked without scanning.
     /// `None` accepts any length (scanning is linear, but memory is not free).
-    #[serde(alias = "maxBytes")]
+    #[serde(rename = "maxBytes", alias = "max_bytes")]
     pub max_bytes: Option<usize>,
     /// Inputs longer than this many characters (code points) are blocked
     /// without scanning.
-    #[serde(alias = "maxChars")]
+    #[serde(rename = "maxChars", alias = "max_chars")]
     pub max_chars: Option<usize>,
     /// Block at this risk; `None` uses the scanner's threshold.
     pub threshold: Option<f64>,
@@ -1189,6 +1190,7 @@ impl Policy {
 }
 
 /// What to do with a request.
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -1202,6 +1204,7 @@ pub enum Action {
 }
 
 /// Why a [`Decision`] blocks.
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
     /// A stable code: `max-length`, `risk`, `category` or `redact`.
@@ -1209,6 +1212,8 @@ pub struct Reason {
     /// A human-readable explanation.
     pub message: String,
     /// The rule most responsible, if any.
+    // Always present, `null` when absent (the schema would drop the null).
+    #[cfg_attr(feature = "ts", schemars(required, extend("x-ts" = "string | null")))]
     pub rule: Option<String>,
 }
 
@@ -1240,6 +1245,7 @@ impl Decision {
 }
 
 /// Metadata about one compiled rule.
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RuleInfo {
     /// The rule id.
@@ -1250,6 +1256,7 @@ pub struct RuleInfo {
     pub description: String,
     /// How it matches: `phrases`, `regex`, `grammar`, `builtin`, or `model` for the
     /// learned scorer.
+    #[cfg_attr(feature = "ts", schemars(extend("x-ts" = "\"phrases\" | \"regex\" | \"grammar\" | \"builtin\" | \"model\"")))]
     pub kind: &'static str,
     /// Texts the rule must match (`examples.match`).
     pub examples: Vec<String>,
@@ -1258,6 +1265,8 @@ pub struct RuleInfo {
     /// Its category.
     pub category: Category,
     /// Its entity, for personal data and secrets.
+    // Always present, `null` when absent (the schema would drop the null).
+    #[cfg_attr(feature = "ts", schemars(required, extend("x-ts" = "Entity | null")))]
     pub entity: Option<String>,
     /// Its base score (for the scorer: the least score it reports).
     pub score: f64,
