@@ -1,6 +1,6 @@
-// Type-checked usage of the package (`tsc --noEmit` runs in the test suite),
-// so the generated declarations stay in step with the API.
-import { Scanner, Vault, Redacted, restoreStream, RuleError, type Report, type Finding, type Decision, type Replacement } from "../../pkg/nodejs/promptsieve.js";
+// Type-checked Node usage (tsc --strict with default lib settings, in the
+// test suite): "promptsieve" resolves through the `node` export condition.
+import { Scanner, Vault, Redacted, restoreStream, RuleError, type Report, type Finding, type Decision, type Replacement } from "promptsieve";
 
 const scanner = new Scanner({ threshold: 0.6, categories: ["injection", "pii"], policy: { maxBytes: 100_000, redact: ["pii"] } });
 const plain = new Scanner();
