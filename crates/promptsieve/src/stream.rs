@@ -234,10 +234,21 @@ impl OutputStream {
     /// ```
     pub fn push(&mut self, chunk: &str) -> Vec<Finding> {
         self.text.push_str(chunk);
-        if self.text.len() - self.scanned < BATCH {
+        // Scan up to the last blank only: a link, canary or key still
+        // arriving must not be judged cut short ("https://docs.example"
+        // of "https://docs.example.com"). A run without blanks longer than
+        // the overlap is scanned anyway.
+        let mut safe = self
+            .text
+            .rfind(char::is_whitespace)
+            .map_or(0, |i| i + self.text[i..].chars().next().map_or(1, char::len_utf8));
+        if self.text.len() - safe > OVERLAP {
+            safe = self.text.len();
+        }
+        if safe < self.scanned + BATCH {
             return Vec::new();
         }
-        self.scan_window()
+        self.scan_window(safe)
     }
 
     /// Whether the reply so far is flagged: stop streaming it.
@@ -299,12 +310,12 @@ impl OutputStream {
         report
     }
 
-    fn scan_window(&mut self) -> Vec<Finding> {
+    fn scan_window(&mut self, end: usize) -> Vec<Finding> {
         let start = floor_boundary(&self.text, self.scanned.saturating_sub(OVERLAP));
-        let window = &self.text[start..];
+        let window = &self.text[start..end];
         let report = self.scanner.scan_output(window, &self.ctx);
         self.flagged |= report.flagged;
-        self.scanned = self.text.len();
+        self.scanned = end;
         let mut fresh = Vec::new();
         for mut f in report.findings {
             f.span = crate::finding::Span::new(f.span.start + start, f.span.end + start);

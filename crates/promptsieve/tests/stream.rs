@@ -109,3 +109,21 @@ fn output_stream_finds_what_the_whole_reply_has() {
         assert_eq!(o.finish(), whole, "step {step}");
     }
 }
+
+#[test]
+fn a_clean_reply_never_stops_the_stream() {
+    let s = Scanner::new();
+    let ctx = OutputContext { allowed_hosts: vec!["docs.example.com".into()], ..OutputContext::default() };
+    let clean = "See https://docs.example.com/guide for details. ".repeat(20);
+    for step in [1, 5, 11, 64] {
+        let mut o = OutputStream::new(&s, &ctx);
+        let mut i = 0;
+        while i < clean.len() {
+            let j = (i + step).min(clean.len());
+            assert_eq!(o.push(&clean[i..j]), vec![], "step {step} at {i}");
+            i = j;
+        }
+        assert!(!o.should_stop(), "step {step}");
+        assert_eq!(o.finish(), s.scan_output(&clean, &ctx));
+    }
+}
