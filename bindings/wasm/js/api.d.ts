@@ -5,11 +5,11 @@
 import type {
   Audit, CheckOptions as CheckOptionsData, DecisionData, FindingData, Message, MessagesData,
   MessagesDecisionData, OutputContext, RedactOptions as RedactOptionsData, RedactedData, ReplacementData,
-  ReportData, RuleInfo, ScannerConfig, Source, Target,
+  ReportData, RuleInfo, ScannerConfig, Source, Target, VaultData,
 } from "./types.js";
 export type {
   Action, Audit, Category, Entity, Message, OutputContext, PackSource, Policy, Reason, RuleInfo, Source,
-  Strategy, Target, VaultEntry,
+  Strategy, Target, VaultData, VaultEntry,
 } from "./types.js";
 
 export type ScannerOptions = ScannerConfig;
@@ -60,6 +60,14 @@ export interface OutputStream {
   finish(): Report;
 }
 
+/**
+ * `{ [Symbol.dispose](): void }` where the `lib` setting declares
+ * `Symbol.dispose` (esnext, `using` declarations), `{}` where it does not
+ * (es2022): naming `Symbol.dispose` directly would fail there.
+ */
+type Disposable_ = SymbolConstructor extends { readonly dispose: infer K extends symbol } ? { [P in K]: () => void } : {};
+
+export interface Scanner extends Disposable_ {}
 /** A compiled scanner. Build once, reuse. */
 export class Scanner {
   constructor(options?: ScannerOptions);
@@ -75,19 +83,21 @@ export class Scanner {
   rules(): RuleInfo[];
   verifyExamples(): ExampleFailure[];
   audit(text: string, key: string, source?: Source): Audit;
-  /** Frees the native memory now (it is also freed when collected). */
+  /** Frees the native memory now (it is also freed when collected); `using` calls it too. */
   free(): void;
 }
+export interface Vault extends Disposable_ {}
 /** Placeholders for one conversation. */
 export class Vault {
   constructor();
   readonly size: number;
   restore: (reply: string) => string;
   restorer(): StreamRestorer;
-  toJSON(): { entries: Array<{ entity: string; value: string; placeholder: string }> };
+  toJSON(): VaultData;
   toSealedJSON(key: string): string;
-  static fromJSON(data: string | ReturnType<Vault["toJSON"]>): Vault;
+  static fromJSON(data: string | VaultData): Vault;
   static fromSealedJSON(sealed: string, key: string): Vault;
+  /** Frees the native memory now (it is also freed when collected); `using` calls it too. */
   free(): void;
 }
 export const Redacted: {

@@ -248,6 +248,12 @@ export type Strategy = "placeholder" | "mask" | `mask:${number}` | "hash" | "rem
 /** A category (lower case) or an entity (upper case; Presidio's names are accepted). */
 export type Target = Category | Entity;
 
+/** Keeps placeholders stable across calls: the same value always maps to the same placeholder for the whole conversation, and one `restore` serves every reply. It round-trips through JSON (plain, or sealed with a key for storage the server does not control). */
+export interface Vault {
+  /** One entry per distinct value, in order of first appearance. */
+  entries: VaultEntry[];
+}
+
 /** One value a `Vault` holds. */
 export interface VaultEntry {
   /** The entity (`EMAIL`, …). */
@@ -265,3 +271,5 @@ export type RedactOptionsData = RedactOptions;
 export type CheckOptionsData = CheckOptions;
 
 export type RedactedMessages = MessagesData;
+
+export type VaultData = Vault;

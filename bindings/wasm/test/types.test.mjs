@@ -56,4 +56,8 @@ test("result interfaces match the engine's objects", () => {
   check("MessagesDecisionData", [m]);
   check("ReplacementData", m.replacements);
   check("MessagesData", [s.redactMessages([{ role: "user", content: "ana@example.org" }])]);
+  const vault = new Vault();
+  s.redact("Alice Martin, ana@example.org", { vault });
+  check("Vault", [vault.toJSON()]);
+  check("VaultEntry", vault.toJSON().entries);
 });

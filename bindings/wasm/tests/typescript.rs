@@ -6,7 +6,7 @@
 
 use promptsieve::bind::{DecisionData, MessagesData, MessagesDecisionData, RedactedData, ReportData};
 use promptsieve::{
-    Audit, CheckOptions, OutputContext, RedactOptions, RuleInfo, ScannerConfig, Source, VaultEntry,
+    Audit, CheckOptions, OutputContext, RedactOptions, RuleInfo, ScannerConfig, Source, Vault, VaultEntry,
 };
 use schemars::SchemaGenerator;
 use serde_json::{Map, Value};
@@ -118,6 +118,7 @@ fn generate() -> String {
         ("RuleInfo", g.subschema_for::<RuleInfo>()),
         ("Audit", g.subschema_for::<Audit>()),
         ("VaultEntry", g.subschema_for::<VaultEntry>()),
+        ("VaultData", g.subschema_for::<Vault>()),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by bindings/wasm/tests/typescript.rs: do not edit.\n\

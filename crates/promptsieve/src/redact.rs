@@ -480,6 +480,7 @@ pub(crate) fn restore_into<'a>(
 /// assert!(Vault::from_sealed_json(&sealed, b"other key").is_err());
 /// # Ok::<(), promptsieve::BuildError>(())
 /// ```
+#[cfg_attr(feature = "ts", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Vault {
