@@ -55,15 +55,16 @@ export function makeApi(native) {
     return data;
   };
 
-  const registry =
-    typeof FinalizationRegistry === "function" ? new FinalizationRegistry((n) => n.free()) : null;
+  // wasm-bindgen registers every native object with a FinalizationRegistry
+  // of its own, so a collected wrapper frees its native half; free() (and
+  // Symbol.dispose) only do it now, once.
 
   /** Placeholders for one conversation: stable across turns, one `restore` for every reply. */
   class Vault {
     #n;
+    #freed = false;
     constructor(n) {
       this.#n = n instanceof native.NativeVault ? n : new native.NativeVault();
-      registry?.register(this, this.#n, this);
     }
     _native() {
       return this.#n;
@@ -99,12 +100,12 @@ export function makeApi(native) {
         finish: () => r.finish(),
         held: () => r.held(),
       };
-      registry?.register(w, r);
       return w;
     }
     /** Frees the native memory now (it is also freed when collected); a second call does nothing. */
     free() {
-      if (registry?.unregister(this) === false) return;
+      if (this.#freed) return;
+      this.#freed = true;
       this.#n.free();
     }
   }
@@ -128,9 +129,9 @@ export function makeApi(native) {
   /** A compiled scanner. Build once, reuse. */
   class Scanner {
     #n;
+    #freed = false;
     constructor(options) {
       this.#n = new native.NativeScanner(json(options, "scanner"));
-      registry?.register(this, this.#n, this);
     }
     get threshold() {
       return this.#n.threshold();
@@ -177,7 +178,6 @@ export function makeApi(native) {
         },
         finish: () => JSON.parse(o.finish()),
       };
-      registry?.register(w, o);
       return w;
     }
     rules() {
@@ -190,7 +190,8 @@ export function makeApi(native) {
       return JSON.parse(this.#n.audit(need("text", text), sourceOf(source), need("key", key)));
     }
     free() {
-      if (registry?.unregister(this) === false) return;
+      if (this.#freed) return;
+      this.#freed = true;
       this.#n.free();
     }
   }
