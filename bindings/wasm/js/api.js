@@ -32,9 +32,11 @@ export function makeApi(native) {
     if (vault !== undefined && !(vault instanceof Vault)) throw new TypeError("vault must be a Vault");
     return [vault, rest];
   };
+  // A Vault's native half, for this module only (not a public member).
+  let nativeOf;
   // Runs `f` with the caller's vault, or a temporary one freed afterwards.
   const withVault = (vault, f) => {
-    if (vault) return f(vault._native());
+    if (vault) return f(nativeOf(vault));
     const tmp = new native.NativeVault();
     try {
       return f(tmp);
@@ -66,8 +68,8 @@ export function makeApi(native) {
     constructor(n) {
       this.#n = n instanceof native.NativeVault ? n : new native.NativeVault();
     }
-    _native() {
-      return this.#n;
+    static {
+      nativeOf = (v) => v.#n;
     }
     /** Puts every value this vault holds back into `reply`. */
     restore = (reply) => this.#n.restore(need("reply", reply));
