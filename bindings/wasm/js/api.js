@@ -32,6 +32,25 @@ export function makeApi(native) {
     if (vault !== undefined && !(vault instanceof Vault)) throw new TypeError("vault must be a Vault");
     return [vault, rest];
   };
+  // Chunks of a stream: a JS string may end between the two halves of a
+  // surrogate pair (wasm-bindgen would turn each half into U+FFFD), so a
+  // trailing high surrogate waits for the next chunk. `rest()` gives it up
+  // at the end of the stream.
+  const chunker = () => {
+    let high = "";
+    const next = (chunk) => {
+      let s = high + need("chunk", chunk);
+      const c = s.charCodeAt(s.length - 1);
+      high = c >= 0xd800 && c <= 0xdbff ? s.slice(-1) : "";
+      return high ? s.slice(0, -1) : s;
+    };
+    const rest = () => {
+      const s = high;
+      high = "";
+      return s;
+    };
+    return { next, rest };
+  };
   // A Vault's native half, for this module only (not a public member).
   let nativeOf;
   // Runs `f` with the caller's vault, or a temporary one freed afterwards.
@@ -97,12 +116,12 @@ export function makeApi(native) {
     /** A chunk-by-chunk restorer: `push(chunk)` → text safe to emit, `finish()`. */
     restorer() {
       const r = this.#n.restorer();
-      const w = {
-        push: (chunk) => r.push(need("chunk", chunk)),
-        finish: () => r.finish(),
+      const c = chunker();
+      return {
+        push: (chunk) => r.push(c.next(chunk)),
+        finish: () => r.push(c.rest()) + r.finish(),
         held: () => r.held(),
       };
-      return w;
     }
     /** Frees the native memory now (it is also freed when collected); a second call does nothing. */
     free() {
@@ -173,14 +192,17 @@ export function makeApi(native) {
     }
     outputStream(context) {
       const o = this.#n.outputStream(json(context, "output context"));
-      const w = {
-        push: (chunk) => JSON.parse(o.push(need("chunk", chunk))).findings,
+      const c = chunker();
+      return {
+        push: (chunk) => JSON.parse(o.push(c.next(chunk))).findings,
         get shouldStop() {
           return o.shouldStop();
         },
-        finish: () => JSON.parse(o.finish()),
+        finish: () => {
+          o.push(c.rest());
+          return JSON.parse(o.finish());
+        },
       };
-      return w;
     }
     rules() {
       return JSON.parse(this.#n.rules());

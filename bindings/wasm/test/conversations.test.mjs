@@ -34,6 +34,10 @@ test("every kind has a case", () => {
   assert.deepEqual(new Set(cases.map((c) => c.kind)), new Set(["conversation", "messages", "stream"]));
 });
 
+test("a stream case has a surrogate pair, so some cuts fall inside one", () => {
+  assert.ok(cases.some((c) => c.kind === "stream" && /[\ud800-\udbff]/.test(c.reply)));
+});
+
 for (const c of cases) {
   test(`conversations.json/${c.name}`, async () => {
     const vault = new Vault();
@@ -48,12 +52,9 @@ for (const c of cases) {
       assert.equal(vault.restore(c.reply), c.restored);
     } else {
       for (const t of c.turns) scanner.redact(t, { vault });
-      // Cut only between code points, as a decoder's chunks would be.
-      const bounds = [];
-      for (let i = 0; i <= c.reply.length; i++) {
-        const code = c.reply.charCodeAt(i);
-        if (!(code >= 0xdc00 && code <= 0xdfff)) bounds.push(i);
-      }
+      // Every UTF-16 position, inside surrogate pairs too: a JS string can
+      // be sliced there even though a TextDecoder never cuts one.
+      const bounds = Array.from({ length: c.reply.length + 1 }, (_, i) => i);
       for (const b of bounds) {
         const r = vault.restorer();
         const out = r.push(c.reply.slice(0, b)) + (assert.ok(r.held() <= c.max_held) ?? "") + r.push(c.reply.slice(b)) + r.finish();

@@ -95,3 +95,19 @@ test("Symbol.dispose frees (what `using` calls), where the runtime has it", { sk
   s[Symbol.dispose]();
   assert.throws(() => s.scan("x"), Error);
 });
+
+test("a chunk cut inside a surrogate pair: the output stream keeps the character and UTF-16 spans", () => {
+  const reply = "😀 mail ana@example.org 😀";
+  const whole = scanner.scanOutput(reply);
+  for (const cut of [1, reply.length - 1]) {
+    const o = scanner.outputStream();
+    o.push(reply.slice(0, cut));
+    o.push(reply.slice(cut));
+    assert.deepEqual(o.finish(), whole, `cut ${cut}`);
+  }
+  const r = new Vault().restorer();
+  assert.equal(r.push("a\ud83d") + r.push("\ude00b") + r.finish(), "a😀b");
+  // A high surrogate left at the end is what the stream ends with (wasm-bindgen's U+FFFD).
+  const lone = new Vault().restorer();
+  assert.equal(lone.push("a\ud83d") + lone.finish(), "a\ufffd");
+});
