@@ -16,8 +16,16 @@ export type ScannerOptions = ScannerConfig;
 export type Finding = FindingData;
 export type Report = ReportData;
 export type Replacement = ReplacementData;
-export type RedactedMessages = MessagesData;
-export type MessagesDecision = MessagesDecisionData;
+/** A message list's redaction: plain data with a bound `restore` for the reply. */
+export interface RedactedMessages extends MessagesData {
+  restore: (reply: string) => string;
+  toJSON(): MessagesData;
+}
+/** A message list's decision: plain data with a bound `restore` for the reply. */
+export interface MessagesDecision extends MessagesDecisionData {
+  restore: (reply: string) => string;
+  toJSON(): MessagesDecisionData;
+}
 export type { RedactedData };
 /** Redaction options; `entities` is the JS name of `targets`, `vault` numbers placeholders across a conversation. */
 export interface RedactOptions extends RedactOptionsData {

@@ -69,6 +69,14 @@ export function makeApi(native) {
     const restore = (reply) => native.restoreJson(wire, need("reply", reply));
     return Object.assign(data, { restore, toJSON: () => JSON.parse(wire) });
   };
+  // A message list's result restores a reply from its own replacements, as
+  // a Redacted does, so a call without a vault can still restore.
+  const restorable = (data) => {
+    const plain = JSON.stringify(data);
+    const wire = JSON.stringify({ text: "", replacements: data.replacements });
+    const restore = (reply) => native.restoreJson(wire, need("reply", reply));
+    return Object.assign(data, { restore, toJSON: () => JSON.parse(plain) });
+  };
   const decision = (data) => {
     const plain = JSON.parse(JSON.stringify(data));
     data.redacted = redacted(data.redacted);
@@ -182,13 +190,13 @@ export function makeApi(native) {
       if (!Array.isArray(messages)) throw new TypeError("messages must be an array");
       const [vault, rest] = split(options);
       const m = JSON.stringify(messages);
-      return JSON.parse(withVault(vault, (v) => this.#n.call("redact_messages", m, json(rest, "redact"), v)));
+      return restorable(JSON.parse(withVault(vault, (v) => this.#n.call("redact_messages", m, json(rest, "redact"), v))));
     }
     checkMessages(messages, options) {
       if (!Array.isArray(messages)) throw new TypeError("messages must be an array");
       const [vault, rest] = split(options);
       const m = JSON.stringify(messages);
-      return JSON.parse(withVault(vault, (v) => this.#n.call("check_messages", m, json(rest, "check"), v)));
+      return restorable(JSON.parse(withVault(vault, (v) => this.#n.call("check_messages", m, json(rest, "check"), v))));
     }
     outputStream(context) {
       const o = this.#n.outputStream(json(context, "output context"));

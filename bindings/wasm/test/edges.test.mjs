@@ -111,3 +111,19 @@ test("a chunk cut inside a surrogate pair: the output stream keeps the character
   const lone = new Vault().restorer();
   assert.equal(lone.push("a\ud83d") + lone.finish(), "a\ufffd");
 });
+
+test("message-list results restore a reply without a vault, and serialise as data", () => {
+  const msgs = [{ role: "user", content: "I am ana@example.org" }, { role: "user", content: [{ type: "text", text: "cc bob@example.org" }] }];
+  const r = scanner.redactMessages(msgs);
+  const { restore } = r;
+  assert.equal(restore("to [EMAIL_1] and [EMAIL_2]"), "to ana@example.org and bob@example.org");
+  const d = scanner.checkMessages(msgs);
+  assert.equal(d.restore("[EMAIL_2]"), "bob@example.org");
+  for (const x of [r, d]) {
+    const wire = JSON.parse(JSON.stringify(x));
+    assert.ok(!("restore" in wire) && !("toJSON" in wire));
+    assert.deepEqual(wire.replacements, x.replacements);
+    assert.deepEqual(wire.messages, x.messages);
+  }
+  assert.throws(() => restore(5), TypeError);
+});

@@ -48,3 +48,8 @@ const watch = plain.outputStream({ canaries: ["c4n4ry"] });
 watch.push("partial c4n");
 if (watch.shouldStop) console.log("stop");
 console.log(watch.finish().flagged, plain.rules().length, plain.verifyExamples().length);
+
+// A message list in one call; its result restores the reply by itself.
+const list = plain.redactMessages([{ role: "user", content: [{ type: "text", text: "mail ana@example.org" }] }]);
+const { restore: restoreList } = list;
+console.log(list.messages.length, list.replacements[0]?.message, restoreList("[EMAIL_1]"), JSON.stringify(list));
