@@ -63,20 +63,16 @@ export function makeApi(native) {
       tmp.free();
     }
   };
-  const redacted = (data) => {
-    if (data === null) return null;
-    const wire = JSON.stringify(data);
-    const restore = (reply) => native.restoreJson(wire, need("reply", reply));
-    return Object.assign(data, { restore, toJSON: () => JSON.parse(wire) });
-  };
-  // A message list's result restores a reply from its own replacements, as
-  // a Redacted does, so a call without a vault can still restore.
+  // A result with replacements (a redaction, a message list's) gets a bound
+  // `restore` over its own replacements, so it restores without a vault and
+  // after a JSON round trip, and `toJSON` gives back the plain data.
   const restorable = (data) => {
     const plain = JSON.stringify(data);
     const wire = JSON.stringify({ text: "", replacements: data.replacements });
     const restore = (reply) => native.restoreJson(wire, need("reply", reply));
     return Object.assign(data, { restore, toJSON: () => JSON.parse(plain) });
   };
+  const redacted = (data) => (data === null ? null : restorable(data));
   const decision = (data) => {
     const plain = JSON.parse(JSON.stringify(data));
     data.redacted = redacted(data.redacted);
