@@ -51,6 +51,13 @@ export function makeApi(native) {
     };
     return { next, rest };
   };
+  // What fromJSON reads: JSON text, or the object it stands for; the engine
+  // validates either (a PromptsieveError names what is wrong).
+  const jsonText = (data, what) => {
+    if (typeof data === "string") return data;
+    if (typeof data !== "object" || data === null) throw new TypeError(`${what} takes an object or its JSON text`);
+    return JSON.stringify(data);
+  };
   // A Vault's native half, for this module only (not a public member).
   let nativeOf;
   // Runs `f` with the caller's vault, or a temporary one freed afterwards.
@@ -110,8 +117,7 @@ export function makeApi(native) {
     }
     /** Reads `toJSON()`'s output (an object or its JSON text). */
     static fromJSON(data) {
-      const text = typeof data === "string" ? data : JSON.stringify(data);
-      return new Vault(native.NativeVault.fromJson(text));
+      return new Vault(native.NativeVault.fromJson(jsonText(data, "Vault.fromJSON")));
     }
     /** Reads `toSealedJSON(key)`'s output; a wrong key or altered text throws. */
     static fromSealedJSON(text, key) {
@@ -227,15 +233,11 @@ export function makeApi(native) {
   /** Rebuilds a redaction result kept across requests (from `JSON.stringify(redacted)`). */
   const Redacted = {
     fromJSON(data) {
-      const d = typeof data === "string" ? JSON.parse(data) : data;
-      if (typeof d !== "object" || d === null || Array.isArray(d)) {
-        throw new TypeError("Redacted.fromJSON takes a redaction result or its JSON text");
-      }
-      const plain = JSON.parse(JSON.stringify(d));
+      const text = jsonText(data, "Redacted.fromJSON");
       // The engine reads the data now, so a damaged result fails here and
       // not at the first restore, perhaps a request later.
-      native.restoreJson(JSON.stringify(plain), "");
-      return redacted(plain);
+      native.restoreJson(text, "");
+      return restorable(JSON.parse(text));
     },
   };
 

@@ -70,8 +70,14 @@ test("freed objects throw an Error (no trap), and free() twice is harmless", () 
 });
 
 test("Redacted.fromJSON checks the data when rebuilding", () => {
-  assert.throws(() => Redacted.fromJSON(5), TypeError);
-  assert.throws(() => Redacted.fromJSON("[]"), TypeError);
+  for (const bad of [5, undefined, null, () => 1]) {
+    assert.throws(() => Redacted.fromJSON(bad), TypeError);
+    assert.throws(() => Vault.fromJSON(bad), TypeError);
+  }
+  for (const bad of ["[]", "not json", "{\"entries\": 3}"]) {
+    assert.throws(() => Redacted.fromJSON(bad), PromptsieveError, bad);
+    assert.throws(() => Vault.fromJSON(bad), PromptsieveError, bad);
+  }
   assert.throws(() => Redacted.fromJSON("{}"), (e) => e instanceof PromptsieveError && /text/.test(e.message));
   assert.throws(() => Redacted.fromJSON({ text: "a", replacements: [{}] }), /placeholder/);
   const good = scanner.redact("mail ana@example.org");
