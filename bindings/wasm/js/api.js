@@ -6,7 +6,7 @@
 // scripts/build-wasm copies this file next to each target's module (and
 // writes a CommonJS copy for the Node build).
 
-/** @param {any} native the wasm-bindgen module */
+/** @param {typeof import("../pkg/web/promptsieve_native.js")} native the wasm-bindgen module (js/tsconfig.json checks the calls against its declarations) */
 export function makeApi(native) {
   const need = (name, value) => {
     if (typeof value !== "string") {
