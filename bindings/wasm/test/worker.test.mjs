@@ -15,6 +15,10 @@ let url;
 before(async () => {
   mf = new Miniflare({
     host: "127.0.0.1",
+    // A current Wrangler project's date: standard stream constructors
+    // (restoreStream's TransformStream) are on from 2022-11-30.
+    compatibilityDate: "2025-01-01",
+    bindings: { VAULT_KEY: "worker secret" },
     port: 0,
     modules: [
       { type: "ESModule", path: "worker.mjs", contents: readFileSync(join(here, "..", "examples", "worker", "worker.mjs"), "utf8") },
@@ -39,8 +43,8 @@ after(async () => {
   await mf?.dispose();
 });
 
-async function post(message) {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) });
+async function post(message, vault, path = "") {
+  const res = await fetch(url + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, vault }) });
   return { status: res.status, body: await res.json() };
 }
 
@@ -70,4 +74,25 @@ test("bad requests get clear errors", async () => {
   assert.equal(res.status, 400);
   assert.match((await res.json()).error, /not JSON/);
   assert.equal((await fetch(url)).status, 405);
+});
+
+test("a conversation across requests: the sealed vault keeps placeholders stable, the reply streams back restored", async () => {
+  const first = await post("I am Alice Martin, mail alice@example.org");
+  assert.equal(first.body.message, "I am [PERSON_1], mail [EMAIL_1]");
+  assert.ok(!first.body.vault.includes("Alice") && !first.body.vault.includes("alice@"));
+  const second = await post("cc Bob Stone and alice@example.org", first.body.vault);
+  assert.equal(second.body.message, "cc [PERSON_2] and [EMAIL_1]");
+  const reply = "Dear [PERSON_1], I wrote to [EMAIL_1] and [PERSON_2] 😀.";
+  const res = await fetch(`${url}reply`, { method: "POST", body: JSON.stringify({ reply, vault: second.body.vault }) });
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), "Dear Alice Martin, I wrote to alice@example.org and Bob Stone 😀.");
+});
+
+test("an altered vault is refused", async () => {
+  const { body } = await post("mail alice@example.org");
+  const sealed = JSON.parse(body.vault);
+  sealed.sealed = sealed.sealed.slice(0, -4) + (sealed.sealed.endsWith("AAAA") ? "BBBB" : "AAAA");
+  const res = await post("hello", JSON.stringify(sealed));
+  assert.equal(res.status, 400);
+  assert.match(res.body.error, /altered/);
 });
