@@ -43,6 +43,8 @@ test("the tarball holds the three builds, typings and both licences", () => {
     assert.ok(files.includes(`pkg/${t}/promptsieve.js`), t);
     assert.ok(files.includes(`pkg/${t}/promptsieve_native_bg.wasm`), t);
     assert.ok(files.includes(`pkg/${t}/promptsieve.d.ts`), t);
+    // The generated option and result types the declarations import.
+    assert.ok(files.includes(`pkg/${t}/types.d.ts`), t);
   }
   for (const f of ["LICENSE-MIT", "LICENSE-APACHE", "README.md", "package.json"]) assert.ok(files.includes(f), f);
   assert.ok(!files.some((f) => f.startsWith("test/") || f.startsWith("src/") || f.startsWith("node_modules/")));
