@@ -259,6 +259,10 @@ class Reason:
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Reason":
+        return cls(**d)
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -296,7 +300,7 @@ class Decision:
         red = d.get("redacted")
         return cls(
             d["action"],
-            tuple(Reason(**r) for r in d["reasons"]),
+            _reasons(d["reasons"]),
             Report.from_dict(d["report"]),
             Redacted.from_dict(red) if red else None,
         )
@@ -312,6 +316,10 @@ class RedactedMessages:
 
     def to_dict(self) -> Dict[str, Any]:
         return {"messages": self.messages, "replacements": [r.to_dict() for r in self.replacements]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "RedactedMessages":
+        return cls(list(d["messages"]), tuple(Replacement.from_dict(r) for r in d["replacements"]))
 
 
 @dataclass(frozen=True)
@@ -341,6 +349,16 @@ class MessagesDecision:
             "reports": list(self.reports),
         }
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "MessagesDecision":
+        return cls(
+            d["action"],
+            _reasons(d["reasons"]),
+            list(d["messages"]),
+            tuple(Replacement.from_dict(r) for r in d["replacements"]),
+            tuple(d["reports"]),
+        )
+
 
 @dataclass(frozen=True)
 class Audit:
@@ -366,6 +384,13 @@ class Audit:
         d = asdict(self)
         d["rules"] = list(self.rules)
         return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Audit":
+        """Rebuilds a record from ``to_dict()`` (or the engine's JSON)."""
+        out = dict(d)
+        out["rules"] = tuple(out["rules"])
+        return cls(**out)
 
 
 def _report(d: Mapping[str, Any]) -> Report:
@@ -484,6 +509,12 @@ def _pack(i: int, item: Any) -> Any:
     raise OptionError(f"rules[{i}] must be a TOML string, a path or {{name, source}}")
 
 
+def _targets(entities: Optional[Sequence[str]], targets: Optional[Sequence[str]]) -> Optional[Sequence[str]]:
+    if entities is not None and targets is not None:
+        raise OptionError("give entities or targets, not both (they are the same option)")
+    return entities if entities is not None else targets
+
+
 def _redact_options(
     strategy: Optional[str],
     per_entity: Optional[Mapping[str, str]],
@@ -517,6 +548,28 @@ def _redact_options(
     if thresholds is not None:
         o["thresholds"] = dict(thresholds)
     return o
+
+
+def _output_context(
+    context: Optional[Mapping[str, Any]],
+    canaries: Optional[Sequence[str]],
+    system_prompt: Optional[str],
+    allowed_hosts: Optional[Sequence[str]],
+) -> str:
+    """The output context as JSON: the ``context`` dict with the keyword
+    forms added. The engine checks the keys and types."""
+    ctx: Dict[str, Any] = dict(context or {})
+    for name, value in (("canaries", canaries), ("system_prompt", system_prompt), ("allowed_hosts", allowed_hosts)):
+        if value is None:
+            continue
+        if name in ctx:
+            raise OptionError(f"{name} given both in context and as a keyword")
+        if name != "system_prompt":
+            if isinstance(value, str):
+                raise OptionError(f"{name} must be a list of strings, not a string")
+            value = list(value)
+        ctx[name] = value
+    return _dumps(ctx, "output context")
 
 
 class Scanner:
@@ -641,6 +694,7 @@ class Scanner:
         allow: Optional[Sequence[str]] = None,
         thresholds: Optional[Mapping[str, float]] = None,
         vault: Optional[Vault] = None,
+        targets: Optional[Sequence[str]] = None,
     ) -> Redacted:
         """Replaces personal data and secrets. ``strategy`` (and the values of
         ``per_entity``) is ``"placeholder"``, ``"mask"`` (``keep`` characters
@@ -649,6 +703,7 @@ class Scanner:
         entities (``"PERSON"``, or Presidio's ``"EMAIL_ADDRESS"``…);
         ``allow`` lists values to keep; ``thresholds`` sets a minimum score
         per entity; ``vault`` numbers placeholders across a conversation.
+        ``targets`` is another name for ``entities`` (the engine's).
 
         >>> import promptsieve
         >>> s = promptsieve.Scanner()
@@ -661,7 +716,7 @@ class Scanner:
         ...
         promptsieve._errors.OptionError: strategy "hash" needs a hash_key: without one, anyone can recompute the hash of a guessed value
         """
-        opts = _redact_options(strategy, per_entity, keep, hash_key, entities, allow, thresholds)
+        opts = _redact_options(strategy, per_entity, keep, hash_key, _targets(entities, targets), allow, thresholds)
         return _redacted(json.loads(self._n.call("redact", text, _dumps(opts, "redact"), vault)))
 
     def check(
@@ -730,6 +785,7 @@ class Scanner:
         entities: Optional[Sequence[str]] = None,
         allow: Optional[Sequence[str]] = None,
         thresholds: Optional[Mapping[str, float]] = None,
+        targets: Optional[Sequence[str]] = None,
     ) -> RedactedMessages:
         """Redacts an OpenAI-style message list in one call with one
         numbering (content as a string or as parts; assistant turns too, so
@@ -745,7 +801,7 @@ class Scanner:
         >>> r.messages[1]["content"], r.messages[2]["content"][0]["text"]
         ('Hi [EMAIL_1]', 'cc [EMAIL_2]')
         """
-        opts = _redact_options(strategy, per_entity, None, None, entities, allow, thresholds)
+        opts = _redact_options(strategy, per_entity, None, None, _targets(entities, targets), allow, thresholds)
         d = json.loads(self._n.call("redact_messages", _dumps(list(messages), "messages"), _dumps(opts, "redact"), vault))
         return RedactedMessages(d["messages"], tuple(Replacement.from_dict(r) for r in d["replacements"]))
 
@@ -778,24 +834,53 @@ class Scanner:
             tuple(d["reports"]),
         )
 
-    def scan_output(self, reply: str, context: Optional[Mapping[str, Any]] = None) -> List[Finding]:
-        """Scans a model reply. ``context`` may hold ``canaries`` (strings
-        that must never appear), ``system_prompt`` (flag replies that quote
-        it) and ``allowed_hosts`` (flag links elsewhere).
+    def scan_output(
+        self,
+        reply: str,
+        context: Optional[Mapping[str, Any]] = None,
+        *,
+        canaries: Optional[Sequence[str]] = None,
+        system_prompt: Optional[str] = None,
+        allowed_hosts: Optional[Sequence[str]] = None,
+    ) -> List[Finding]:
+        """Scans a model reply. ``canaries`` are strings that must never
+        appear, ``system_prompt`` flags replies that quote it, and
+        ``allowed_hosts`` flags links elsewhere; they can also come as one
+        ``context`` dict (a keyword given both ways is an ``OptionError``).
 
         >>> import promptsieve
-        >>> reply = "Sure, the code is ZX-CANARY-77."
-        >>> [f.rule for f in promptsieve.Scanner().scan_output(reply, {"canaries": ["ZX-CANARY-77"]})]
+        >>> reply = "Sure, the code is ZX-CANARY-77. See https://evil.test/x"
+        >>> s = promptsieve.Scanner()
+        >>> [f.rule for f in s.scan_output(reply, canaries=["ZX-CANARY-77"], allowed_hosts=["example.com"])]
+        ['output-canary', 'output-link-outside-allowlist']
+        >>> [f.rule for f in s.scan_output(reply, {"canaries": ["ZX-CANARY-77"]})]
         ['output-canary']
         """
-        return list(self.output_report(reply, context).findings)
+        return list(self.output_report(reply, context, canaries=canaries, system_prompt=system_prompt, allowed_hosts=allowed_hosts).findings)
 
-    def output_report(self, reply: str, context: Optional[Mapping[str, Any]] = None) -> Report:
+    def output_report(
+        self,
+        reply: str,
+        context: Optional[Mapping[str, Any]] = None,
+        *,
+        canaries: Optional[Sequence[str]] = None,
+        system_prompt: Optional[str] = None,
+        allowed_hosts: Optional[Sequence[str]] = None,
+    ) -> Report:
         """``scan_output`` with the risk: a ``Report``."""
-        return _report(json.loads(self._n.call("scan_output", reply, _dumps(dict(context or {}), "output context"))))
+        ctx = _output_context(context, canaries, system_prompt, allowed_hosts)
+        return _report(json.loads(self._n.call("scan_output", reply, ctx)))
 
-    def output_stream(self, context: Optional[Mapping[str, Any]] = None) -> "OutputStream":
-        """An incremental output scanner: feed it the reply chunk by chunk;
+    def output_stream(
+        self,
+        context: Optional[Mapping[str, Any]] = None,
+        *,
+        canaries: Optional[Sequence[str]] = None,
+        system_prompt: Optional[str] = None,
+        allowed_hosts: Optional[Sequence[str]] = None,
+    ) -> "OutputStream":
+        """An incremental output scanner (same context as ``scan_output``):
+        feed it the reply chunk by chunk;
         ``should_stop`` turns true as soon as what arrived is flagged, and
         ``finish()`` returns what ``output_report`` gives on the whole reply.
 
@@ -806,7 +891,7 @@ class Scanner:
         >>> o.should_stop, o.finish().flagged
         (True, True)
         """
-        return OutputStream(self._n.output_stream(_dumps(dict(context or {}), "output context")))
+        return OutputStream(self._n.output_stream(_output_context(context, canaries, system_prompt, allowed_hosts)))
 
     def scan_prompt(self, text: str, *, vault: Optional[Vault] = None) -> Tuple[str, bool, float]:
         """LLM Guard's input-scanner shape: ``(sanitized, is_valid, risk_score)``.
@@ -854,9 +939,7 @@ class Scanner:
     def audit(self, text: str, *, key: Union[str, bytes], source: Optional[str] = None) -> Audit:
         """An ``Audit`` record of ``text``: safe to log."""
         k = key.encode("utf-8") if isinstance(key, str) else bytes(key)
-        d = json.loads(self._n.audit(text, source or "user", k))
-        d["rules"] = tuple(d["rules"])
-        return Audit(**d)
+        return Audit.from_dict(json.loads(self._n.audit(text, source or "user", k)))
 
     async def ascan(self, text: str, source: Optional[str] = None) -> List[Finding]:
         """``scan`` in a worker thread (the engine releases the GIL)."""
