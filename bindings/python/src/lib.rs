@@ -5,7 +5,8 @@
 //! text (the package turns them into dataclasses), all translation lives in
 //! the core's `promptsieve::bind`, spans are in code points. Every engine
 //! call runs with the GIL released, and a panic in the engine (there should
-//! be none) becomes a `PromptsieveError` instead of crossing into Python.
+//! be none) becomes a `PromptsieveError` instead of crossing into Python
+//! (where pyo3's `PanicException` would escape `except Exception`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -171,8 +172,8 @@ impl Scanner {
         with_vault(py, vault, |v| self.engine.call(&op, &input, &options, v, Unit::CodePoints))
     }
 
-    fn rules(&self) -> String {
-        self.engine.rules()
+    fn rules(&self, py: Python<'_>) -> PyResult<String> {
+        detached(py, || self.engine.rules())
     }
 
     fn verify_examples(&self, py: Python<'_>) -> PyResult<String> {
@@ -217,26 +218,25 @@ impl Vault {
         Vault::default()
     }
 
-    fn restore(&self, reply: &str) -> String {
-        self.inner.restore(reply)
+    fn restore(&self, py: Python<'_>, reply: &str) -> PyResult<String> {
+        detached(py, || self.inner.restore(reply))
     }
 
-    fn _to_json(&self) -> String {
-        self.inner.to_json()
+    fn _to_json(&self, py: Python<'_>) -> PyResult<String> {
+        detached(py, || self.inner.to_json())
     }
 
-    fn _to_sealed_json(&self, key: Vec<u8>) -> String {
-        self.inner.to_sealed_json(&key)
+    fn _to_sealed_json(&self, py: Python<'_>, key: Vec<u8>) -> PyResult<String> {
+        detached(py, || self.inner.to_sealed_json(&key))
     }
 
     /// Replaces the content with a vault read from (sealed) JSON.
     #[pyo3(signature = (json, key=None))]
     fn _load(&mut self, py: Python<'_>, json: &str, key: Option<Vec<u8>>) -> PyResult<()> {
-        let v = match key {
+        self.inner = call(py, || match key {
             Some(k) => ps::Vault::from_sealed_json(json, &k),
             None => ps::Vault::from_json(json),
-        };
-        self.inner = v.map_err(|e| build_error(py, &e))?;
+        })?;
         Ok(())
     }
 
@@ -266,12 +266,14 @@ struct StreamRestorer {
 
 #[pymethods]
 impl StreamRestorer {
-    fn push(&mut self, chunk: &str) -> String {
-        self.inner.push(chunk)
+    fn push(&mut self, py: Python<'_>, chunk: &str) -> PyResult<String> {
+        let inner = &mut self.inner;
+        detached(py, move || inner.push(chunk))
     }
 
-    fn finish(&mut self) -> String {
-        self.inner.finish()
+    fn finish(&mut self, py: Python<'_>) -> PyResult<String> {
+        let inner = &mut self.inner;
+        detached(py, move || inner.finish())
     }
 
     /// UTF-8 bytes held back (never more than the longest placeholder).
@@ -319,7 +321,7 @@ impl OutputStream {
 /// Restores `reply` from a redaction result's JSON.
 #[pyfunction]
 fn restore(py: Python<'_>, redacted: &str, reply: &str) -> PyResult<String> {
-    bind::restore(redacted, reply).map_err(|e| build_error(py, &e))
+    call(py, || bind::restore(redacted, reply))
 }
 
 /// The engine's version.
