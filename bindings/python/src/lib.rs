@@ -10,6 +10,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use promptsieve::bind::{self, Bound as Engine};
 use promptsieve::{self as ps, Unit};
@@ -59,30 +60,17 @@ fn call<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, ps::BuildError> +
     detached(py, f)?.map_err(|e| build_error(py, &e))
 }
 
-/// Runs `f` with the vault (if any) moved out of its Python object, so the
-/// GIL can be released while the engine numbers placeholders through it.
+/// Runs `f` with the vault (if any) locked, without the GIL: calls that
+/// share one vault (`asyncio.gather` over `aredact`) take turns instead of
+/// failing with "Already borrowed".
 fn with_vault<T: Send>(
     py: Python<'_>,
-    vault: Option<PyRefMut<'_, Vault>>,
+    vault: Option<&Vault>,
     f: impl FnOnce(Option<&mut ps::Vault>) -> Result<T, ps::BuildError> + Send,
 ) -> PyResult<T> {
     match vault {
         None => call(py, || f(None)),
-        Some(mut v) => {
-            let mut inner = std::mem::take(&mut v.inner);
-            let out = detached(py, || {
-                let r = f(Some(&mut inner));
-                (r, inner)
-            });
-            match out {
-                Ok((r, inner)) => {
-                    v.inner = inner;
-                    r.map_err(|e| build_error(py, &e))
-                }
-                // After a panic the vault is left empty rather than half-updated.
-                Err(e) => Err(e),
-            }
-        }
+        Some(v) => call(py, || f(Some(&mut v.lock()))),
     }
 }
 
@@ -167,9 +155,9 @@ impl Scanner {
         op: String,
         input: String,
         options: String,
-        vault: Option<PyRefMut<'_, Vault>>,
+        vault: Option<PyRef<'_, Vault>>,
     ) -> PyResult<String> {
-        with_vault(py, vault, |v| self.engine.call(&op, &input, &options, v, Unit::CodePoints))
+        with_vault(py, vault.as_deref(), |v| self.engine.call(&op, &input, &options, v, Unit::CodePoints))
     }
 
     fn rules(&self, py: Python<'_>) -> PyResult<String> {
@@ -204,11 +192,31 @@ impl Scanner {
     }
 }
 
-/// Placeholders for one conversation (see `promptsieve.Vault`).
-#[pyclass(subclass, module = "promptsieve._native")]
+/// Placeholders for one conversation (see `promptsieve.Vault`). Frozen
+/// with a lock inside, so threads sharing it wait for each other.
+#[pyclass(frozen, subclass, module = "promptsieve._native")]
 #[derive(Default)]
 struct Vault {
-    inner: ps::Vault,
+    inner: Mutex<ps::Vault>,
+}
+
+impl Vault {
+    /// The vault, locked. After a panic in the engine the lock is poisoned
+    /// and the content may be half-updated: it is emptied rather than kept.
+    fn lock(&self) -> MutexGuard<'_, ps::Vault> {
+        self.inner.lock().unwrap_or_else(|poisoned| {
+            let mut guard = poisoned.into_inner();
+            *guard = ps::Vault::default();
+            self.inner.clear_poison();
+            guard
+        })
+    }
+
+    /// `f` on the locked vault, without the GIL (another thread may hold
+    /// the lock while it runs the engine).
+    fn locked<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut ps::Vault) -> T + Send) -> PyResult<T> {
+        detached(py, || f(&mut self.lock()))
+    }
 }
 
 #[pymethods]
@@ -219,42 +227,40 @@ impl Vault {
     }
 
     fn restore(&self, py: Python<'_>, reply: &str) -> PyResult<String> {
-        detached(py, || self.inner.restore(reply))
+        self.locked(py, |v| v.restore(reply))
     }
 
     fn _to_json(&self, py: Python<'_>) -> PyResult<String> {
-        detached(py, || self.inner.to_json())
+        self.locked(py, |v| v.to_json())
     }
 
     fn _to_sealed_json(&self, py: Python<'_>, key: Vec<u8>) -> PyResult<String> {
-        detached(py, || self.inner.to_sealed_json(&key))
+        self.locked(py, |v| v.to_sealed_json(&key))
     }
 
     /// Replaces the content with a vault read from (sealed) JSON.
     #[pyo3(signature = (json, key=None))]
-    fn _load(&mut self, py: Python<'_>, json: &str, key: Option<Vec<u8>>) -> PyResult<()> {
-        self.inner = call(py, || match key {
+    fn _load(&self, py: Python<'_>, json: &str, key: Option<Vec<u8>>) -> PyResult<()> {
+        let loaded = call(py, || match key {
             Some(k) => ps::Vault::from_sealed_json(json, &k),
             None => ps::Vault::from_json(json),
         })?;
-        Ok(())
+        self.locked(py, |v| *v = loaded)
     }
 
     /// `(entity, value, placeholder)` for each value, in order of first appearance.
-    fn entries(&self) -> Vec<(String, String, String)> {
-        self.inner
-            .entries()
-            .iter()
-            .map(|e| (e.entity.clone(), e.value.clone(), e.placeholder.clone()))
-            .collect()
+    fn entries(&self, py: Python<'_>) -> PyResult<Vec<(String, String, String)>> {
+        self.locked(py, |v| {
+            v.entries().iter().map(|e| (e.entity.clone(), e.value.clone(), e.placeholder.clone())).collect()
+        })
     }
 
-    fn restorer(&self) -> StreamRestorer {
-        StreamRestorer { inner: self.inner.restorer() }
+    fn restorer(&self, py: Python<'_>) -> PyResult<StreamRestorer> {
+        Ok(StreamRestorer { inner: self.locked(py, |v| v.restorer())? })
     }
 
-    fn __len__(&self) -> usize {
-        self.inner.len()
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        self.locked(py, |v| v.len())
     }
 }
 
