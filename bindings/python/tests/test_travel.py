@@ -72,6 +72,22 @@ def test_vault_numbering_is_stable_across_turns(scanner: Scanner) -> None:
     assert len(v) == 3
 
 
+class _AppVault(Vault):
+    pass
+
+
+def test_vault_subclasses_pickle_as_themselves(scanner: Scanner) -> None:
+    v = _AppVault()
+    scanner.redact("Alice Martin here", vault=v)
+    for w in (pickle.loads(pickle.dumps(v)), copy.deepcopy(v)):
+        assert type(w) is _AppVault and w.restore("[PERSON_1]") == "Alice Martin"
+    # Pickles made before the class was recorded call the unpickler with the JSON alone.
+    old = promptsieve._vault_from_json(v.to_json())
+    assert type(old) is Vault and old.restore("[PERSON_1]") == "Alice Martin"
+    with pytest.raises(TypeError):
+        promptsieve._vault_from_json(v.to_json(), dict)
+
+
 def test_sealed_vaults(scanner: Scanner) -> None:
     v = Vault()
     scanner.redact(TEXT, vault=v)

@@ -476,18 +476,22 @@ class Vault(_native.Vault):
         if rest:
             yield rest
 
-    def __reduce__(self) -> Tuple[Any, Tuple[str]]:
-        return (_vault_from_json, (self._to_json(),))
+    def __reduce__(self) -> Tuple[Any, Tuple[str, type]]:
+        return (_vault_from_json, (self._to_json(), type(self)))
 
     def __deepcopy__(self, memo: Dict[int, Any]) -> "Vault":
-        return Vault.from_json(self._to_json())
+        return type(self).from_json(self._to_json())
 
     def __repr__(self) -> str:
         return f"Vault({len(self)} values)"
 
 
-def _vault_from_json(text: str) -> Vault:
-    return Vault.from_json(text)
+def _vault_from_json(text: str, cls: type = Vault) -> Vault:
+    """Unpickles a vault (``cls``: its class, so subclasses come back as
+    themselves; pickles without it are plain vaults)."""
+    if not (isinstance(cls, type) and issubclass(cls, Vault)):
+        raise TypeError(f"{cls!r} is not a Vault class")
+    return cls.from_json(text)
 
 
 # ------------------------------------------------------------------ scanner
