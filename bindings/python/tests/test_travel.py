@@ -300,3 +300,16 @@ def test_one_vault_shared_by_concurrent_calls(scanner: Scanner) -> None:
     for th in threads:
         th.join()
     assert errors == [] and len(w) == 25
+
+
+def test_message_lists_take_the_single_text_options(scanner: Scanner) -> None:
+    msgs = [{"role": "user", "content": "card 4111 1111 1111 1111, mail alice@example.org"}]
+    r = scanner.redact_messages(msgs, per_entity={"CREDIT_CARD": "mask"}, keep=4, strategy="hash", hash_key="k")
+    assert r.messages[0]["content"].startswith("card **** **** **** 1111, mail ")
+    assert r.messages[0]["content"] == scanner.redact(msgs[0]["content"], per_entity={"CREDIT_CARD": "mask"}, keep=4, strategy="hash", hash_key="k").text
+    d = scanner.check_messages(msgs, per_entity={"EMAIL": "remove"})
+    assert d.messages[0]["content"] == scanner.check(msgs[0]["content"], per_entity={"EMAIL": "remove"}).redacted.text  # type: ignore[union-attr]
+    with pytest.raises(OptionError, match="hash_key"):
+        scanner.check_messages(msgs, strategy="hash")
+    with pytest.raises(OptionError, match='did you mean "EMAIL"'):
+        scanner.redact_messages(msgs, per_entity={"Email": "mask"})

@@ -786,6 +786,8 @@ class Scanner:
         vault: Optional[Vault] = None,
         strategy: Optional[str] = None,
         per_entity: Optional[Mapping[str, str]] = None,
+        keep: Optional[int] = None,
+        hash_key: Union[str, bytes, None] = None,
         entities: Optional[Sequence[str]] = None,
         allow: Optional[Sequence[str]] = None,
         thresholds: Optional[Mapping[str, float]] = None,
@@ -793,7 +795,8 @@ class Scanner:
     ) -> RedactedMessages:
         """Redacts an OpenAI-style message list in one call with one
         numbering (content as a string or as parts; assistant turns too, so
-        restored values do not go back to the model in clear text).
+        restored values do not go back to the model in clear text). The
+        options are ``redact``'s.
 
         >>> import promptsieve
         >>> v = promptsieve.Vault()
@@ -805,7 +808,7 @@ class Scanner:
         >>> r.messages[1]["content"], r.messages[2]["content"][0]["text"]
         ('Hi [EMAIL_1]', 'cc [EMAIL_2]')
         """
-        opts = _redact_options(strategy, per_entity, None, None, _targets(entities, targets), allow, thresholds)
+        opts = _redact_options(strategy, per_entity, keep, hash_key, _targets(entities, targets), allow, thresholds)
         d = json.loads(self._n.call("redact_messages", _dumps(list(messages), "messages"), _dumps(opts, "redact"), vault))
         return RedactedMessages(d["messages"], tuple(Replacement.from_dict(r) for r in d["replacements"]))
 
@@ -815,20 +818,23 @@ class Scanner:
         *,
         vault: Optional[Vault] = None,
         policy: Optional[Mapping[str, Any]] = None,
+        strategy: Optional[str] = None,
+        per_entity: Optional[Mapping[str, str]] = None,
+        hash_key: Union[str, bytes, None] = None,
         allow: Optional[Sequence[str]] = None,
         thresholds: Optional[Mapping[str, float]] = None,
     ) -> MessagesDecision:
         """``check`` over a whole message list: system and developer texts
         as ``"system"``, tool results as ``"tool"``, user turns as ``"user"``;
         the assistant's earlier turns are only redacted. A block leaves the
-        vault as it was.
+        vault as it was. The options are ``check``'s.
 
         >>> import promptsieve
         >>> d = promptsieve.Scanner().check_messages([{"role": "user", "content": "mail ana@example.org"}])
         >>> d.action, d.messages[0]["content"]
         ('redact', 'mail [EMAIL_1]')
         """
-        opts = self._check_options(None, policy, None, None, None, allow, thresholds)
+        opts = self._check_options(None, policy, strategy, per_entity, hash_key, allow, thresholds)
         d = json.loads(self._n.call("check_messages", _dumps(list(messages), "messages"), _dumps(opts, "check"), vault))
         return MessagesDecision(
             d["action"],
