@@ -84,11 +84,9 @@ def create_app(config: Optional[Dict[str, Any]] = None) -> Flask:
             f
             for f in Promptsieve.scanner().scan_output(
                 reply,
-                {
-                    "canaries": [app.config["CANARY"]],
-                    "system_prompt": SYSTEM_PROMPT,
-                    "allowed_hosts": app.config["ALLOWED_LINK_HOSTS"],
-                },
+                canaries=[app.config["CANARY"]],
+                system_prompt=SYSTEM_PROMPT,
+                allowed_hosts=app.config["ALLOWED_LINK_HOSTS"],
             )
             if f.category == "exfiltration"
         ]
