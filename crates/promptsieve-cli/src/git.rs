@@ -1,0 +1,1 @@
+//! Git: the lines added in staged changes or since a revision.
