@@ -160,8 +160,7 @@ struct ScanArgs {
 
 /// `--threads`, or every core.
 pub(crate) fn threads(n: Option<usize>) -> usize {
-    n.filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    n.filter(|&n| n > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -303,7 +302,16 @@ fn scan(a: ScanArgs) -> Result<u8, String> {
     }
     if tree_mode {
         let color = color(&a.color);
-        return tree::run(&scanner, &a.paths, &a.tree, format, color, threads(a.threads), a.quiet);
+        return tree::run(
+            &scanner,
+            a.rules.source(),
+            &a.paths,
+            &a.tree,
+            format,
+            color,
+            threads(a.threads),
+            a.quiet,
+        );
     }
     let input = InputArgs { file: None, lossy: a.lossy };
     let (name, text) = read_input(&input)?;
@@ -316,10 +324,13 @@ fn scan(a: ScanArgs) -> Result<u8, String> {
             writeln!(out, "{v}")
         }
         Format::Sarif => {
-            let v = output::sarif(&scanner, &[(name.as_str(), &text, &report)]);
+            let hits = tree::report_hits(&name, &text, &report, a.tree.show_secrets);
+            let v = output::sarif_hits(&scanner, &hits);
             writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
         }
-        Format::Github => output::github(&mut out, &name, &text, &report),
+        Format::Github => tree::report_hits(&name, &text, &report, a.tree.show_secrets)
+            .iter()
+            .try_for_each(|h| output::github_hit(&mut out, h)),
         _ => output::human(&mut out, &name, &text, &report, scanner.threshold(), color(&a.color)),
     };
     res.map_err(|e| e.to_string())?;

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use promptsieve::{Finding, Report, Scanner, Severity};
+use promptsieve::{Report, Scanner, Severity};
+
+use crate::tree::Hit;
 use serde_json::{Value, json};
 
 /// The JSON contract of `scan --json` / `--jsonl`: byte offsets into the
@@ -41,46 +43,128 @@ fn line_col(text: &str, pos: usize) -> (usize, usize) {
     (line, text[line_start..pos].chars().count() + 1)
 }
 
-/// A SARIF 2.1.0 log for code-scanning tools.
-pub(crate) fn sarif(scanner: &Scanner, files: &[(&str, &str, &Report)]) -> Value {
-    let infos: BTreeMap<String, promptsieve::RuleInfo> =
-        scanner.rules().into_iter().map(|r| (r.id.clone(), r)).collect();
-    let mut used: Vec<&str> =
-        files.iter().flat_map(|(_, _, r)| r.findings.iter().map(|f| f.rule.as_str())).collect();
-    used.sort_unstable();
-    used.dedup();
-    let rules: Vec<Value> = used
+/// SARIF `level` of a score.
+fn level(score: f64) -> &'static str {
+    match Severity::from_score(score) {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        _ => "note",
+    }
+}
+
+/// Percent-encodes a relative path for a SARIF `uri` (RFC 3986: unreserved
+/// characters and `/` stay).
+fn uri_path(p: &str) -> String {
+    let mut out = String::new();
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// What a finding says in SARIF and annotations: rule, entity, score and
+/// the (masked) match.
+fn hit_message(h: &Hit) -> String {
+    let what = h.entity.as_deref().map_or_else(|| h.category.as_str().to_string(), str::to_string);
+    let mut m = format!("{what} found by {} (score {:.2}): {}", h.rule, h.score, visible(&h.text, 80));
+    if let Some(d) = &h.detail {
+        m.push_str(" — ");
+        m.push_str(d);
+    }
+    m
+}
+
+/// A rule's description up to its first colon or full stop (`OpenAI API
+/// key`), for SARIF's one-line `shortDescription`.
+fn short<'a>(description: &'a str, id: &'a str) -> &'a str {
+    let end = [description.find(": "), description.find(". ")].into_iter().flatten().min();
+    let s = end.map_or(description, |e| &description[..e]).trim_end_matches('.').trim();
+    if s.is_empty() { id } else { s }
+}
+
+/// A SARIF 2.1.0 log with one run: every rule of the packs in
+/// `tool.driver.rules`, one result per hit with a relative location and a
+/// fingerprint that does not depend on the line.
+pub(crate) fn sarif_hits(scanner: &Scanner, hits: &[Hit]) -> Value {
+    let mut infos = scanner.rules();
+    infos.sort_by(|a, b| a.id.cmp(&b.id));
+    let index: BTreeMap<&str, usize> = infos.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let rules: Vec<Value> = infos
         .iter()
-        .map(|id| {
-            let info = infos.get(*id);
+        .map(|r| {
+            let what = match &r.entity {
+                Some(e) => format!("{} ({e})", r.category),
+                None => r.category.as_str().to_string(),
+            };
+            let mut help = format!(
+                "{}\n\nCategory: {what}. Matched by {} from the `{}` pack; base score {:.2}.",
+                r.description, r.kind, r.pack, r.score
+            );
+            if let Some(ex) = r.examples.first() {
+                help.push_str(&format!("\nExample match: {}", visible(ex, 120)));
+            }
+            help.push_str(&format!(
+                "\n\nRemove the value (rotate it if it is a secret), or suppress this finding with a \
+                 `promptsieve:allow {}` comment on its line or the line above, or record it in a \
+                 baseline (`--write-baseline`).",
+                r.id
+            ));
             json!({
-                "id": id,
-                "shortDescription": { "text": info.map_or("", |i| i.description.as_str()) },
+                "id": r.id,
+                "name": r.id,
+                "shortDescription": { "text": short(&r.description, &r.id) },
+                "fullDescription": { "text": format!("{} ({what}, {} rule from the {} pack)", r.description, r.kind, r.pack) },
+                "help": { "text": help },
+                "defaultConfiguration": { "level": level(r.score) },
                 "properties": {
-                    "category": info.map(|i| i.category.as_str()),
-                    "security-severity": info.map(|i| format!("{:.1}", i.score * 10.0)),
+                    "category": r.category.as_str(),
+                    "entity": r.entity,
+                    "pack": r.pack,
+                    "tags": [r.category.as_str(), "security"],
+                    "security-severity": format!("{:.1}", r.score * 10.0),
                 },
             })
         })
         .collect();
-    let mut results = Vec::new();
-    for (name, text, report) in files {
-        for f in &report.findings {
-            let (sl, sc) = line_col(text, f.span.start);
-            let (el, ec) = line_col(text, f.span.end);
-            results.push(json!({
-                "ruleId": f.rule,
-                "ruleIndex": used.iter().position(|u| *u == f.rule),
-                "level": level(f),
-                "message": { "text": message(f, text) },
+    let results: Vec<Value> = hits
+        .iter()
+        .map(|h| {
+            let artifact = if h.path.starts_with('/') {
+                json!({ "uri": format!("file://{}", uri_path(&h.path)) })
+            } else {
+                json!({ "uri": uri_path(&h.path), "uriBaseId": "%SRCROOT%" })
+            };
+            json!({
+                "ruleId": h.rule,
+                "ruleIndex": index.get(h.rule.as_str()),
+                "level": level(h.score),
+                "message": { "text": hit_message(h) },
                 "locations": [{ "physicalLocation": {
-                    "artifactLocation": { "uri": name },
-                    "region": { "startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec },
+                    "artifactLocation": artifact,
+                    "region": {
+                        "startLine": h.line,
+                        "startColumn": h.col,
+                        "endLine": h.end_line,
+                        "endColumn": h.end_col,
+                    },
                 }}],
-                "properties": { "score": round(f.score), "category": f.category.as_str() },
-            }));
-        }
-    }
+                "partialFingerprints": { "promptsieve/v1": h.fingerprint },
+                "properties": { "score": round(h.score), "category": h.category.as_str(), "entity": h.entity },
+            })
+        })
+        .collect();
+    let root = std::env::current_dir()
+        .ok()
+        .map(|d| {
+            let d = d.to_string_lossy().replace('\\', "/");
+            let d = d.trim_end_matches('/');
+            format!("file://{}/", uri_path(d))
+        })
+        .unwrap_or_else(|| "file:///".into());
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -88,31 +172,15 @@ pub(crate) fn sarif(scanner: &Scanner, files: &[(&str, &str, &Report)]) -> Value
             "tool": { "driver": {
                 "name": "promptsieve",
                 "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "informationUri": "https://github.com/promptsieve/promptsieve",
                 "rules": rules,
             }},
+            "originalUriBaseIds": { "%SRCROOT%": { "uri": root } },
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     })
-}
-
-fn level(f: &Finding) -> &'static str {
-    match f.severity() {
-        Severity::Critical | Severity::High => "error",
-        Severity::Medium => "warning",
-        _ => "note",
-    }
-}
-
-fn message(f: &Finding, text: &str) -> String {
-    let mut m =
-        format!("{} ({}, score {:.2}): {}", f.rule, f.category, f.score, visible(&text[f.span.range()], 80));
-    if let Some(d) = &f.detail {
-        m.push_str(" — ");
-        m.push_str(d);
-    }
-    m
 }
 
 /// Makes hidden characters visible as `<U+XXXX>` and shortens long text.
@@ -201,9 +269,59 @@ pub(crate) fn human(
     )
 }
 
-/// GitHub Actions workflow commands: one `::error`/`::warning`/`::notice`
-/// annotation per finding.
-pub(crate) fn github(out: &mut impl Write, name: &str, text: &str, report: &Report) -> io::Result<()> {
-    let _ = (out, name, text, report);
+/// Escapes the message of a workflow command.
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a property (`file=…`, `title=…`) of a workflow command.
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// One GitHub Actions workflow command (`::error`, `::warning` or
+/// `::notice`) for a hit, so the finding shows on the pull request's diff.
+pub(crate) fn github_hit(out: &mut impl Write, h: &Hit) -> io::Result<()> {
+    let cmd = match level(h.score) {
+        "error" => "error",
+        "warning" => "warning",
+        _ => "notice",
+    };
+    let mut props = format!("file={},line={},col={}", gh_property(&h.path), h.line, h.col);
+    if h.end_line == h.line {
+        props.push_str(&format!(",endColumn={}", h.end_col));
+    } else {
+        props.push_str(&format!(",endLine={}", h.end_line));
+    }
+    let title = format!("promptsieve {}", h.rule);
+    writeln!(out, "::{cmd} {props},title={}::{}", gh_property(&title), gh_data(&hit_message(h)))
+}
+
+/// A hit of the text report: `path:line:col`, severity, rule, entity and
+/// score, then its line with the (masked) match highlighted.
+pub(crate) fn human_hit(out: &mut impl Write, h: &Hit, color: bool) -> io::Result<()> {
+    let (hl, hl_end, dim, dim_end, bold, bold_end) = if color {
+        ("\x1b[1;31m", "\x1b[0m", "\x1b[2m", "\x1b[0m", "\x1b[1m", "\x1b[0m")
+    } else {
+        ("»", "«", "", "", "", "")
+    };
+    writeln!(
+        out,
+        "{bold}{}:{}:{}{bold_end}  {:<8} {}  {}{} score {:.2}",
+        h.path,
+        h.line,
+        h.col,
+        Severity::from_score(h.score).as_str(),
+        h.rule,
+        h.category,
+        h.entity.as_deref().map(|e| format!(" {e}")).unwrap_or_default(),
+        h.score
+    )?;
+    let (before, shown, after) = &h.context;
+    let (before, shown, after) = (visible(before, 60), visible(shown, 200), visible(after, 60));
+    writeln!(out, "    {dim}{before}{dim_end}{hl}{shown}{hl_end}{dim}{after}{dim_end}")?;
+    if let Some(d) = &h.detail {
+        writeln!(out, "    {dim}{d}{dim_end}")?;
+    }
     Ok(())
 }
