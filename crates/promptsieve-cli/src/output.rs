@@ -104,9 +104,8 @@ pub(crate) fn sarif_hits(scanner: &Scanner, hits: &[Hit]) -> Value {
                 "{}\n\nCategory: {what}. Matched by {} from the `{}` pack; base score {:.2}.",
                 r.description, r.kind, r.pack, r.score
             );
-            if let Some(ex) = r.examples.first() {
-                help.push_str(&format!("\nExample match: {}", visible(ex, 120)));
-            }
+            // No example matches: they hold sample keys, and a SARIF file
+            // committed or scanned later must not trip secret scanners.
             help.push_str(&format!(
                 "\n\nRemove the value (rotate it if it is a secret), or suppress this finding with a \
                  `promptsieve:allow {}` comment on its line or the line above, or record it in a \
