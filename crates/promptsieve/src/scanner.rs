@@ -623,7 +623,9 @@ impl Scanner {
     /// # Errors
     ///
     /// When the options name an unknown entity or ask for `hash` without a
-    /// key, or the policy's threshold is outside 0..=1.
+    /// key, or the policy's threshold is outside 0..=1, or `redact.targets`
+    /// is set: which findings `check` redacts is the policy's `redact` list,
+    /// so targets given beside it would be ignored.
     ///
     /// # Example
     ///
@@ -645,6 +647,11 @@ impl Scanner {
         vault: &mut Vault,
     ) -> Result<Decision, BuildError> {
         opts.redact.validate(&self.inner.entities)?;
+        if opts.redact.targets != RedactOptions::default().targets {
+            return Err(BuildError::config(
+                "check options: redact.targets is not used by check (it redacts what the policy's \"redact\" list selects); set policy.redact instead",
+            ));
+        }
         let policy = self.policy_of(opts);
         policy.validate(&self.inner.entities)?;
         Ok(self.decide(text, opts, policy, vault))

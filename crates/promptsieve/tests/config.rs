@@ -127,3 +127,13 @@ fn vaults_travel_and_refuse_tampering() {
     );
     assert!(Vault::from_json(r#"{"entries": [{"entity": "EMAIL", "value": "x", "placeholder": "[EMAIL_1]"}, {"entity": "EMAIL", "value": "y", "placeholder": "[EMAIL_1]"}]}"#).is_err());
 }
+
+#[test]
+fn check_refuses_redact_targets_it_would_ignore() {
+    let s = Scanner::new();
+    let opts = CheckOptions::from_json(r#"{"redact": {"targets": ["PERSON"]}}"#).unwrap();
+    let err = s.check_with("I am Alice Martin", &opts, &mut Vault::new()).unwrap_err();
+    assert!(err.to_string().contains("policy.redact"), "{err}");
+    let opts = CheckOptions::from_json(r#"{"policy": {"redact": ["PERSON"]}}"#).unwrap();
+    assert!(s.check_with("I am Alice Martin", &opts, &mut Vault::new()).is_ok());
+}
