@@ -178,7 +178,9 @@ struct RedactArgs {
     #[command(flatten)]
     rules: RuleArgs,
     /// Load and update this vault (JSON), so placeholders stay stable across
-    /// calls and `restore --vault` can put the values back.
+    /// calls and `restore --vault` can put the values back. With `--jsonl`:
+    /// one vault per conversation (`--vault-by`) or line, keyed by it
+    /// (`restore --vault FILE --key ID`).
     #[arg(long, value_name = "FILE")]
     vault: Option<PathBuf>,
     /// How values are replaced.
@@ -214,6 +216,10 @@ struct RestoreArgs {
     /// The vault written by `redact --vault`.
     #[arg(long, value_name = "FILE")]
     vault: PathBuf,
+    /// With a dataset's vault file (`redact --jsonl --vault`): the
+    /// conversation id (or line number) whose vault restores the reply.
+    #[arg(long, value_name = "ID")]
+    key: Option<String>,
 }
 
 #[derive(Args)]
@@ -406,7 +412,18 @@ fn redact(a: RedactArgs) -> Result<u8, String> {
 }
 
 fn restore(a: RestoreArgs) -> Result<u8, String> {
-    let vault = load_vault(&a.vault)?;
+    let vault = match &a.key {
+        None => load_vault(&a.vault)?,
+        Some(k) => {
+            let name = a.vault.display();
+            let s = std::fs::read_to_string(&a.vault).map_err(|e| format!("{name}: {e}"))?;
+            let all: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&s).map_err(|e| format!("{name}: not a dataset vault file: {e}"))?;
+            let one = all.get(k).ok_or_else(|| format!("{name}: no vault for {k:?}"))?;
+            promptsieve::Vault::from_json(&one.to_string())
+                .map_err(|e| format!("{name}: {k:?} is not a vault: {e}"))?
+        }
+    };
     let (_, text) = read_input(&a.input)?;
     io::stdout().write_all(vault.restore(&text).as_bytes()).map_err(|e| e.to_string())?;
     Ok(0)

@@ -79,10 +79,13 @@ fn jsonl_streams_one_report_per_line_in_order() {
     assert_eq!(lines[0]["flagged"], true);
     assert_eq!(lines[1]["flagged"], false);
     assert_eq!(lines[2]["findings"][0]["rule"], "invisible-bidi");
+    // The blank line gets no report; `line` still joins reports to records.
+    let numbers: Vec<u64> = lines.iter().map(|l| l["line"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [1, 2, 4]);
 }
 
 #[test]
-fn jsonl_bad_line_keeps_alignment_and_exits_2() {
+fn jsonl_bad_line_stops_with_no_output_and_exits_2() {
     let input = format!(
         "{}\nnot json\n{}\n",
         serde_json::json!({ "text": BENIGN }),
@@ -90,12 +93,16 @@ fn jsonl_bad_line_keeps_alignment_and_exits_2() {
     );
     let out = run(&["scan", "--jsonl"], input.as_bytes());
     assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no partial output: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+    // --skip-bad: the good records only, and the usual exit status.
+    let out = run(&["scan", "--jsonl", "--skip-bad"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<Value> =
         String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 3);
-    assert_eq!(lines[1]["line"], 2);
-    assert!(lines[1]["error"].is_string());
-    assert_eq!(lines[2]["flagged"], false);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["line"], 3);
+    assert_eq!(lines[1]["flagged"], false);
 }
 
 #[test]

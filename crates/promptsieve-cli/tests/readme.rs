@@ -40,8 +40,9 @@ fn blocks(readme: &str) -> BTreeMap<String, Vec<Line>> {
             if pending.is_empty() {
                 start = i;
             }
-            if let Some(cont) = l.strip_suffix('\\') {
-                pending.push_str(cont);
+            if l.ends_with('\\') {
+                // bash joins the lines itself.
+                pending.push_str(l);
                 pending.push('\n');
             } else {
                 pending.push_str(l);
