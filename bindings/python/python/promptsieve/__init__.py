@@ -39,22 +39,10 @@ import functools
 import json
 import os
 import threading
-from dataclasses import asdict, dataclass, field
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import (
-    Any,
-    AsyncIterable,
-    AsyncIterator,
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    Mapping,
-    Optional,
-    Sequence,
-    Tuple,
-    Union,
-)
+from typing import Any, Dict, List, Optional, Tuple, Type, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from . import _native
 from ._errors import OptionError, PromptsieveError, RuleError
@@ -102,9 +90,62 @@ def _python_names(d: Mapping[str, Any]) -> Dict[str, Any]:
     return out
 
 
+_R = TypeVar("_R", bound="_Result")
+_LOADERS: Dict[type, Dict[str, Optional[Callable[[Any], Any]]]] = {}
+
+
+@dataclass(frozen=True)
+class _Result:
+    """The base of the result classes: ``to_dict`` and ``from_dict`` follow
+    the dataclass fields, so each class only declares them. Equality,
+    hashing, copying and pickling are the frozen dataclass's own."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The result as a JSON-ready dict (nested results as dicts, tuples as lists)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls: Type[_R], d: Mapping[str, Any]) -> _R:
+        """Rebuilds the result from ``to_dict()`` (or the engine's JSON); a
+        key that is not a field, or a missing required one, is a ``TypeError``."""
+        if cls not in _LOADERS:  # once per class: the fields, their types resolved
+            _LOADERS[cls] = {name: _loader(tp) for name, tp in get_type_hints(cls).items()}
+        kw = _python_names(d)
+        for name, load in _LOADERS[cls].items():
+            if load is not None and name in kw:
+                kw[name] = load(kw[name])
+        return cls(**kw)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON data: results as dicts, tuples as lists, containers copied."""
+    if isinstance(value, _Result):
+        return value.to_dict()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _loader(tp: Any) -> Optional[Callable[[Any], Any]]:
+    """How JSON data becomes a field of type ``tp``: a result through its
+    ``from_dict`` (``Optional`` or not), a ``Tuple[X, ...]`` item by item;
+    ``None`` when it stays as it is."""
+    if isinstance(tp, type) and issubclass(tp, _Result):
+        return tp.from_dict
+    origin, args = get_origin(tp), get_args(tp)
+    inner = _loader(args[0]) if origin in (tuple, Union) else None
+    if origin is tuple:
+        return tuple if inner is None else lambda v: tuple(map(inner, v))
+    if origin is Union and inner is not None:
+        return lambda v: None if v is None else inner(v)
+    return None
+
+
 @functools.total_ordering
 @dataclass(frozen=True)
-class Finding:
+class Finding(_Result):
     """One finding. ``start``/``end`` are code-point indices, so
     ``text[f.start:f.end] == f.text``. Hashable and ordered (by position).
 
@@ -124,39 +165,27 @@ class Finding:
     text: str
     detail: Optional[str] = None
 
-    def _key(self) -> Tuple[int, int, str]:
-        return (self.start, self.end, self.rule)
-
     def __lt__(self, other: object) -> bool:
         """By position, then rule id (the engine's order)."""
         if not isinstance(other, Finding):
             return NotImplemented
-        return self._key() < other._key()
+        return (self.start, self.end, self.rule) < (other.start, other.end, other.rule)
 
     @property
     def severity(self) -> str:
         """``"low"``, ``"medium"``, ``"high"`` or ``"critical"``, from the score."""
         return next((name for bar, name in _SEVERITY if self.score >= bar), "low")
 
-    def to_dict(self) -> Dict[str, Any]:
-        """The finding as a JSON-ready dict."""
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Finding":
-        """Rebuilds a finding from ``to_dict()`` (or the engine's JSON)."""
-        return cls(**_python_names(d))
-
-
-def _finding(d: Mapping[str, Any]) -> Finding:
-    """``Finding.from_dict`` without the keyword round trip: this is the hot
-    path of every scan's result."""
-    e = d["entity"] if "entity" in d else d["entity_type"]
-    return Finding(d["start"], d["end"], d["rule"], d["category"], e, d["score"], d["text"], d["detail"])
+        """Rebuilds a finding from ``to_dict()`` (or the engine's JSON).
+        Positional, not the generic walk: this is the hot path of every scan."""
+        e = d["entity"] if "entity" in d else d["entity_type"]
+        return cls(d["start"], d["end"], d["rule"], d["category"], e, d["score"], d["text"], d.get("detail"))
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(_Result):
     """A scan with its attack risk: ``risk`` (0..1), ``flagged`` (risk at or
     above the threshold) and the ``findings``. Iterating a report iterates
     its findings.
@@ -177,16 +206,14 @@ class Report:
     def __len__(self) -> int:
         return len(self.findings)
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {"risk": self.risk, "flagged": self.flagged, "findings": [f.to_dict() for f in self.findings]}
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Report":
-        return cls(d["risk"], d["flagged"], tuple(_finding(f) for f in d["findings"]))
+def _report(d: Mapping[str, Any]) -> Report:
+    """``Report.from_dict`` for the engine's scans, without the field walk."""
+    return Report(d["risk"], d["flagged"], tuple(map(Finding.from_dict, d["findings"])))
 
 
 @dataclass(frozen=True)
-class Replacement:
+class Replacement(_Result):
     """One replaced value; ``start``/``end`` index the original text (code
     points). In a message list, ``message`` and ``part`` say where."""
 
@@ -200,21 +227,9 @@ class Replacement:
     message: Optional[int] = None
     part: Optional[int] = None
 
-    def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Replacement":
-        return cls(**_python_names(d))
-
-    def _engine(self) -> Dict[str, Any]:
-        d = {k: v for k, v in asdict(self).items() if v is not None}
-        d["entity"] = d.pop("entity_type")
-        return d
-
 
 @dataclass(frozen=True)
-class Redacted:
+class Redacted(_Result):
     """The result of ``Scanner.redact``: the redacted ``text``, the
     ``replacements``, and ``restore(reply)``. ``to_dict``/``from_dict``
     carry it across requests.
@@ -235,19 +250,14 @@ class Redacted:
 
     def restore(self, reply: str) -> str:
         """Puts the original values back where ``reply`` repeats a placeholder."""
-        data = {"text": self.text, "replacements": [r._engine() for r in self.replacements]}
+        data = self.to_dict()
+        for r in data["replacements"]:
+            r["entity"] = r.pop("entity_type")
         return _native.restore(json.dumps(data), reply)
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {"text": self.text, "replacements": [r.to_dict() for r in self.replacements]}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Redacted":
-        return cls(d["text"], tuple(Replacement.from_dict(r) for r in d["replacements"]))
 
 
 @dataclass(frozen=True)
-class Reason:
+class Reason(_Result):
     """Why a decision blocks or redacts: a stable ``code`` (``max-length``,
     ``risk``, ``category``, ``redact``), a ``message``, and the ``rule`` most
     responsible."""
@@ -256,16 +266,9 @@ class Reason:
     message: str
     rule: Optional[str] = None
 
-    def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Reason":
-        return cls(**d)
-
 
 @dataclass(frozen=True)
-class Decision:
+class Decision(_Result):
     """What ``Scanner.check`` decided: ``action`` is ``"allow"``,
     ``"redact"`` or ``"block"``; ``redacted`` holds the text to send for
     ``"redact"`` and restores the reply.
@@ -287,43 +290,18 @@ class Decision:
     def is_blocked(self) -> bool:
         return self.action == "block"
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "action": self.action,
-            "reasons": [r.to_dict() for r in self.reasons],
-            "report": self.report.to_dict(),
-            "redacted": self.redacted.to_dict() if self.redacted else None,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Decision":
-        red = d.get("redacted")
-        return cls(
-            d["action"],
-            _reasons(d["reasons"]),
-            Report.from_dict(d["report"]),
-            Redacted.from_dict(red) if red else None,
-        )
-
 
 @dataclass(frozen=True)
-class RedactedMessages:
+class RedactedMessages(_Result):
     """A message list with values replaced (``messages``, in the format
     given), and every ``replacement`` with its ``message`` and ``part``."""
 
     messages: List[Any]
     replacements: Tuple[Replacement, ...] = ()
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {"messages": self.messages, "replacements": [r.to_dict() for r in self.replacements]}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "RedactedMessages":
-        return cls(list(d["messages"]), tuple(Replacement.from_dict(r) for r in d["replacements"]))
-
 
 @dataclass(frozen=True)
-class MessagesDecision:
+class MessagesDecision(_Result):
     """``Scanner.check_messages``: the strongest ``action`` over the
     messages, the ``reasons`` (prefixed with their message index), the
     ``messages`` to send (redacted for ``"redact"``), the ``replacements``
@@ -340,28 +318,9 @@ class MessagesDecision:
     def is_blocked(self) -> bool:
         return self.action == "block"
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "action": self.action,
-            "reasons": [r.to_dict() for r in self.reasons],
-            "messages": self.messages,
-            "replacements": [r.to_dict() for r in self.replacements],
-            "reports": list(self.reports),
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "MessagesDecision":
-        return cls(
-            d["action"],
-            _reasons(d["reasons"]),
-            list(d["messages"]),
-            tuple(Replacement.from_dict(r) for r in d["replacements"]),
-            tuple(d["reports"]),
-        )
-
 
 @dataclass(frozen=True)
-class Audit:
+class Audit(_Result):
     """A log record of one scan that never holds the text or the values:
     sizes, a keyed hash of the input, the risk, rule ids and counts.
 
@@ -379,31 +338,6 @@ class Audit:
     rules: Tuple[str, ...] = ()
     categories: Dict[str, int] = field(default_factory=dict)
     entities: Dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> Dict[str, Any]:
-        d = asdict(self)
-        d["rules"] = list(self.rules)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Audit":
-        """Rebuilds a record from ``to_dict()`` (or the engine's JSON)."""
-        out = dict(d)
-        out["rules"] = tuple(out["rules"])
-        return cls(**out)
-
-
-def _report(d: Mapping[str, Any]) -> Report:
-    return Report.from_dict(d)
-
-
-def _redacted(d: Mapping[str, Any]) -> Redacted:
-    return Redacted.from_dict(d)
-
-
-def _reasons(items: Iterable[Mapping[str, Any]]) -> Tuple[Reason, ...]:
-    return tuple(Reason(**r) for r in items)
-
 
 # -------------------------------------------------------------------- vault
 
@@ -458,29 +392,22 @@ class Vault(_native.Vault):
         """
         r = self.restorer()
         for chunk in chunks:
-            out = r.push(chunk)
-            if out:
+            if out := r.push(chunk):
                 yield out
-        rest = r.finish()
-        if rest:
+        if rest := r.finish():
             yield rest
 
     async def arestore_stream(self, chunks: AsyncIterable[str]) -> AsyncIterator[str]:
         """``restore_stream`` for an async iterable (an async LLM client's stream)."""
         r = self.restorer()
         async for chunk in chunks:
-            out = r.push(chunk)
-            if out:
+            if out := r.push(chunk):
                 yield out
-        rest = r.finish()
-        if rest:
+        if rest := r.finish():
             yield rest
 
     def __reduce__(self) -> Tuple[Any, Tuple[str, type]]:
         return (_vault_from_json, (self._to_json(), type(self)))
-
-    def __deepcopy__(self, memo: Dict[int, Any]) -> "Vault":
-        return type(self).from_json(self._to_json())
 
     def __repr__(self) -> str:
         return f"Vault({len(self)} values)"
@@ -513,67 +440,58 @@ def _pack(i: int, item: Any) -> Any:
     raise OptionError(f"rules[{i}] must be a TOML string, a path or {{name, source}}")
 
 
-def _targets(entities: Optional[Sequence[str]], targets: Optional[Sequence[str]]) -> Optional[Sequence[str]]:
-    if entities is not None and targets is not None:
-        raise OptionError("give entities or targets, not both (they are the same option)")
-    return entities if entities is not None else targets
+# Options that are lists of strings: a lone string is refused, not split
+# into characters; other iterables become lists.
+_LISTS = frozenset({"targets", "entities", "allow", "categories", "disable", "canaries", "allowed_hosts"})
+
+
+def _options(base: Optional[Mapping[str, Any]] = None, **given: Any) -> Dict[str, Any]:
+    """The keyword options given (those not ``None``) as JSON-ready values,
+    added to ``base`` (the output context dict: a keyword given both ways is
+    an ``OptionError``). Names, values and types are the engine's to check."""
+    out = dict(base or {})
+    for name, value in given.items():
+        if value is None:
+            continue
+        if name in out:
+            raise OptionError(f"{name} given both in context and as a keyword")
+        if name in _LISTS:
+            if isinstance(value, (str, bytes)):
+                raise OptionError(f"{name} must be a list of strings, not a string")
+            value = list(value)
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        out[name] = value
+    return out
 
 
 def _redact_options(
-    strategy: Optional[str],
-    per_entity: Optional[Mapping[str, str]],
-    keep: Optional[int],
-    hash_key: Union[str, bytes, None],
-    entities: Optional[Sequence[str]],
-    allow: Optional[Sequence[str]],
-    thresholds: Optional[Mapping[str, float]],
+    strategy: Optional[str], per_entity: Optional[Mapping[str, str]], keep: Optional[int], hash_key: Union[str, bytes, None], **rest: Any
 ) -> Dict[str, Any]:
+    """``redact``'s options: ``keep`` goes into ``"mask:N"``, a bytes
+    ``hash_key`` is decoded and ``entities`` is the engine's ``targets``."""
+
     def with_keep(s: str) -> str:
         return f"mask:{keep}" if s == "mask" and keep is not None else s
 
-    o: Dict[str, Any] = {}
-    if strategy is not None:
-        o["strategy"] = with_keep(strategy)
+    if isinstance(hash_key, bytes):
+        try:
+            hash_key = hash_key.decode("utf-8")
+        except UnicodeDecodeError:
+            raise OptionError("hash_key must be str or UTF-8 bytes") from None
     if per_entity is not None:
-        o["per_entity"] = {k: with_keep(v) for k, v in dict(per_entity).items()}
-    if hash_key is not None:
-        if isinstance(hash_key, bytes):
-            try:
-                hash_key = hash_key.decode("utf-8")
-            except UnicodeDecodeError:
-                raise OptionError("hash_key must be str or UTF-8 bytes") from None
-        o["hash_key"] = hash_key
-    if entities is not None:
-        if isinstance(entities, str):
-            raise OptionError("entities must be a list of names, not a string")
-        o["targets"] = list(entities)
-    if allow is not None:
-        o["allow"] = list(allow)
-    if thresholds is not None:
-        o["thresholds"] = dict(thresholds)
+        per_entity = {k: with_keep(v) for k, v in per_entity.items()}
+    o = _options(strategy=None if strategy is None else with_keep(strategy), per_entity=per_entity, hash_key=hash_key, **rest)
+    if "entities" in o:
+        if "targets" in o:
+            raise OptionError("give entities or targets, not both (they are the same option)")
+        o["targets"] = o.pop("entities")
     return o
 
 
-def _output_context(
-    context: Optional[Mapping[str, Any]],
-    canaries: Optional[Sequence[str]],
-    system_prompt: Optional[str],
-    allowed_hosts: Optional[Sequence[str]],
-) -> str:
-    """The output context as JSON: the ``context`` dict with the keyword
-    forms added. The engine checks the keys and types."""
-    ctx: Dict[str, Any] = dict(context or {})
-    for name, value in (("canaries", canaries), ("system_prompt", system_prompt), ("allowed_hosts", allowed_hosts)):
-        if value is None:
-            continue
-        if name in ctx:
-            raise OptionError(f"{name} given both in context and as a keyword")
-        if name != "system_prompt":
-            if isinstance(value, str):
-                raise OptionError(f"{name} must be a list of strings, not a string")
-            value = list(value)
-        ctx[name] = value
-    return _dumps(ctx, "output context")
+def _output_context(context: Optional[Mapping[str, Any]], **keywords: Any) -> str:
+    """The output context as JSON: ``context`` with the keyword forms added."""
+    return _dumps(_options(context, **keywords), "output context")
 
 
 class Scanner:
@@ -618,29 +536,13 @@ class Scanner:
         policy: Optional[Mapping[str, Any]] = None,
         scorer: bool = True,
     ) -> None:
-        config: Dict[str, Any] = {"default_rules": default_rules, "scorer": scorer}
-        if rules is not None:
-            if isinstance(rules, (str, bytes)):
-                raise OptionError("rules must be a list of TOML strings or paths, not a single string")
-            config["rules"] = [_pack(i, r) for i, r in enumerate(rules)]
-        for name, value in (("categories", categories), ("disable", disable)):
-            if isinstance(value, (str, bytes)):
-                raise OptionError(f"{name} must be a list of strings, not a single string")
-        if categories is not None:
-            config["categories"] = list(categories)
-        if threshold is not None:
-            config["threshold"] = threshold
-        if disable is not None:
-            config["disable"] = list(disable)
-        if policy is not None:
-            config["policy"] = dict(policy)
+        if isinstance(rules, (str, bytes)):
+            raise OptionError("rules must be a list of TOML strings or paths, not a single string")
+        packs = None if rules is None else [_pack(i, r) for i, r in enumerate(rules)]
+        config = _options(
+            default_rules=default_rules, scorer=scorer, rules=packs, categories=categories, threshold=threshold, disable=disable, policy=policy
+        )
         self._n = _native.Scanner(_dumps(config, "scanner"))
-
-    @classmethod
-    def _from_config(cls, config: str) -> "Scanner":
-        s = cls.__new__(cls)
-        s._n = _native.Scanner(config)
-        return s
 
     @property
     def threshold(self) -> float:
@@ -720,8 +622,8 @@ class Scanner:
         ...
         promptsieve._errors.OptionError: strategy "hash" needs a hash_key: without one, anyone can recompute the hash of a guessed value
         """
-        opts = _redact_options(strategy, per_entity, keep, hash_key, _targets(entities, targets), allow, thresholds)
-        return _redacted(json.loads(self._n.call("redact", text, _dumps(opts, "redact"), vault)))
+        opts = _redact_options(strategy, per_entity, keep, hash_key, entities=entities, targets=targets, allow=allow, thresholds=thresholds)
+        return Redacted.from_dict(json.loads(self._n.call("redact", text, _dumps(opts, "redact"), vault)))
 
     def check(
         self,
@@ -750,34 +652,9 @@ class Scanner:
         >>> v.restore("Hello [PERSON_1]")
         'Hello Alice Martin'
         """
-        opts = self._check_options(source, policy, strategy, per_entity, hash_key, allow, thresholds)
-        d = json.loads(self._n.call("check", text, _dumps(opts, "check"), vault))
-        return Decision(
-            d["action"],
-            _reasons(d["reasons"]),
-            _report(d["report"]),
-            _redacted(d["redacted"]) if d["redacted"] else None,
-        )
-
-    @staticmethod
-    def _check_options(
-        source: Optional[str],
-        policy: Optional[Mapping[str, Any]],
-        strategy: Optional[str],
-        per_entity: Optional[Mapping[str, str]],
-        hash_key: Union[str, bytes, None],
-        allow: Optional[Sequence[str]],
-        thresholds: Optional[Mapping[str, float]],
-    ) -> Dict[str, Any]:
-        opts: Dict[str, Any] = {}
-        if source is not None:
-            opts["source"] = source
-        if policy is not None:
-            opts["policy"] = dict(policy)
-        red = _redact_options(strategy, per_entity, None, hash_key, None, allow, thresholds)
-        if red:
-            opts["redact"] = red
-        return opts
+        red = _redact_options(strategy, per_entity, None, hash_key, allow=allow, thresholds=thresholds)
+        opts = _options(source=source, policy=policy, redact=red or None)
+        return Decision.from_dict(json.loads(self._n.call("check", text, _dumps(opts, "check"), vault)))
 
     def redact_messages(
         self,
@@ -808,9 +685,9 @@ class Scanner:
         >>> r.messages[1]["content"], r.messages[2]["content"][0]["text"]
         ('Hi [EMAIL_1]', 'cc [EMAIL_2]')
         """
-        opts = _redact_options(strategy, per_entity, keep, hash_key, _targets(entities, targets), allow, thresholds)
+        opts = _redact_options(strategy, per_entity, keep, hash_key, entities=entities, targets=targets, allow=allow, thresholds=thresholds)
         d = json.loads(self._n.call("redact_messages", _dumps(list(messages), "messages"), _dumps(opts, "redact"), vault))
-        return RedactedMessages(d["messages"], tuple(Replacement.from_dict(r) for r in d["replacements"]))
+        return RedactedMessages.from_dict(d)
 
     def check_messages(
         self,
@@ -834,15 +711,10 @@ class Scanner:
         >>> d.action, d.messages[0]["content"]
         ('redact', 'mail [EMAIL_1]')
         """
-        opts = self._check_options(None, policy, strategy, per_entity, hash_key, allow, thresholds)
+        red = _redact_options(strategy, per_entity, None, hash_key, allow=allow, thresholds=thresholds)
+        opts = _options(policy=policy, redact=red or None)
         d = json.loads(self._n.call("check_messages", _dumps(list(messages), "messages"), _dumps(opts, "check"), vault))
-        return MessagesDecision(
-            d["action"],
-            _reasons(d["reasons"]),
-            d["messages"],
-            tuple(Replacement.from_dict(r) for r in d["replacements"]),
-            tuple(d["reports"]),
-        )
+        return MessagesDecision.from_dict(d)
 
     def scan_output(
         self,
@@ -878,7 +750,7 @@ class Scanner:
         allowed_hosts: Optional[Sequence[str]] = None,
     ) -> Report:
         """``scan_output`` with the risk: a ``Report``."""
-        ctx = _output_context(context, canaries, system_prompt, allowed_hosts)
+        ctx = _output_context(context, canaries=canaries, system_prompt=system_prompt, allowed_hosts=allowed_hosts)
         return _report(json.loads(self._n.call("scan_output", reply, ctx)))
 
     def output_stream(
@@ -901,7 +773,8 @@ class Scanner:
         >>> o.should_stop, o.finish().flagged
         (True, True)
         """
-        return OutputStream(self._n.output_stream(_output_context(context, canaries, system_prompt, allowed_hosts)))
+        ctx = _output_context(context, canaries=canaries, system_prompt=system_prompt, allowed_hosts=allowed_hosts)
+        return OutputStream(self._n.output_stream(ctx))
 
     def scan_prompt(self, text: str, *, vault: Optional[Vault] = None) -> Tuple[str, bool, float]:
         """LLM Guard's input-scanner shape: ``(sanitized, is_valid, risk_score)``.
@@ -919,23 +792,15 @@ class Scanner:
         """
         v = vault if vault is not None else Vault()
         d = self.check(text, vault=v)
-        if d.redacted is not None:
-            out = d.redacted.text
-        elif d.is_blocked:
-            # Redacted even when blocked: the sanitized text may be logged.
-            out = self.redact(text, vault=v).text
-        else:
-            out = text
-        return self.sanitize(out), not d.is_blocked, d.report.risk
+        # Redacted even when blocked: the sanitized text may be logged.
+        red = d.redacted or (self.redact(text, vault=v) if d.is_blocked else None)
+        return self.sanitize(red.text if red else text), not d.is_blocked, d.report.risk
 
     def rules(self) -> List[Dict[str, Any]]:
         """The compiled rules: dicts with ``id``, ``pack``, ``category``,
         ``entity_type``, ``kind``, ``score``, ``description``, ``examples``,
         ``counterexamples``."""
-        out = json.loads(self._n.rules())
-        for r in out:
-            r["entity_type"] = r.pop("entity")
-        return list(out)
+        return [_python_names(r) for r in json.loads(self._n.rules())]
 
     def verify_examples(self) -> List[Dict[str, Any]]:
         """Every rule example that fails (empty when the packs hold).
@@ -1022,7 +887,8 @@ def _unpickle_scanner(config: str) -> Scanner:
     with _lock:
         found = _unpickled.get(config)
     if found is None:
-        found = Scanner._from_config(config)
+        found = Scanner.__new__(Scanner)
+        found._n = _native.Scanner(config)
         with _lock:
             if len(_unpickled) >= 16:
                 _unpickled.clear()

@@ -68,7 +68,7 @@ import inspect
 import json
 import logging
 from dataclasses import dataclass, field as dc_field
-from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union, cast
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, TypeVar, Union, cast
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -160,12 +160,7 @@ class Promptsieve:
             default_rules=c["PROMPTSIEVE_DEFAULT_RULES"],
             threshold=c["PROMPTSIEVE_THRESHOLD"],
             disable=c["PROMPTSIEVE_DISABLE"],
-            policy={
-                "max_bytes": c["PROMPTSIEVE_MAX_BYTES"],
-                "max_chars": c["PROMPTSIEVE_MAX_CHARS"],
-                "block": c["PROMPTSIEVE_BLOCK_CATEGORIES"],
-                "redact": c["PROMPTSIEVE_REDACT_CATEGORIES"],
-            },
+            policy=_policy(c, c["PROMPTSIEVE_MAX_CHARS"]),
         )
         # The output context is checked now too, not on the first reply.
         scanner.output_report("", c["PROMPTSIEVE_OUTPUT_CONTEXT"])
@@ -179,6 +174,16 @@ class Promptsieve:
             return cast(Scanner, target.extensions[_KEY])
         except KeyError:
             raise RuntimeError("promptsieve.flask.Promptsieve was not initialised on this app") from None
+
+
+def _policy(c: Mapping[str, Any], max_chars: Optional[int]) -> Dict[str, Any]:
+    """The policy the ``PROMPTSIEVE_*`` keys configure, with ``max_chars``."""
+    return {
+        "max_bytes": c["PROMPTSIEVE_MAX_BYTES"],
+        "max_chars": max_chars,
+        "block": c["PROMPTSIEVE_BLOCK_CATEGORIES"],
+        "redact": c["PROMPTSIEVE_REDACT_CATEGORIES"],
+    }
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> ResponseReturnValue:
@@ -214,15 +219,15 @@ def guard_reply(reply: str, context: Optional[Dict[str, Any]] = None) -> str:
     return res.restore(reply) if res is not None else reply
 
 
-def _messages_text(messages: List[Any]) -> str:
-    parts: List[str] = []
+def _text_slots(messages: List[Any]) -> Iterator[Tuple[Dict[str, Any], str]]:
+    """``(holder, key)`` of each text of an OpenAI-style message list: a
+    string ``content``, or the ``text`` of each content part."""
     for m in messages:
         c = m.get("content") if isinstance(m, dict) else None
         if isinstance(c, str):
-            parts.append(c)
+            yield m, "content"
         elif isinstance(c, list):
-            parts.extend(p["text"] for p in c if isinstance(p, dict) and isinstance(p.get("text"), str))
-    return "\n".join(parts)
+            yield from ((p, "text") for p in c if isinstance(p, dict) and isinstance(p.get("text"), str))
 
 
 def _before(
@@ -234,20 +239,12 @@ def _before(
     if not isinstance(body, dict):
         return _error(400, "bad-request", "the request body must be a JSON object")
     sanitize = current_app.config.get("PROMPTSIEVE_SANITIZE", True)
-    limit = max_chars if max_chars is not None else current_app.config.get("PROMPTSIEVE_MAX_CHARS")
-    policy: Optional[Dict[str, Any]] = None
-    if max_chars is not None:
-        policy = {
-            "max_bytes": current_app.config.get("PROMPTSIEVE_MAX_BYTES", 1 << 20),
-            "max_chars": limit,
-            "block": current_app.config.get("PROMPTSIEVE_BLOCK_CATEGORIES", []),
-            "redact": current_app.config.get("PROMPTSIEVE_REDACT_CATEGORIES", ["pii", "secret"]),
-        }
+    policy = _policy(current_app.config, max_chars) if max_chars is not None else None
     v = vault() if vault is not None else Vault()
     clean: Callable[[str], str] = scanner.sanitize if sanitize else (lambda t: t)
     msgs = body.get(messages_field)
     if isinstance(msgs, list) and field not in body:
-        _audit(_messages_text(msgs))
+        _audit("\n".join(h[k] for h, k in _text_slots(msgs)))
         try:
             # The original text is checked (hidden characters may be what a
             # policy blocks); the view gets it sanitized.
@@ -259,14 +256,8 @@ def _before(
 
         def apply_messages(redact: bool) -> None:
             out = md.messages if redact else msgs
-            for m in out:
-                c = m.get("content") if isinstance(m, dict) else None
-                if isinstance(c, str):
-                    m["content"] = clean(c)
-                elif isinstance(c, list):
-                    for p in c:
-                        if isinstance(p, dict) and isinstance(p.get("text"), str):
-                            p["text"] = clean(p["text"])
+            for holder, key in _text_slots(out):
+                holder[key] = clean(holder[key])
             body[messages_field] = out
 
         return _verdict(md.action, md.reasons, findings, action, apply_messages)
@@ -294,10 +285,9 @@ def _verdict(
         code = reasons[0].code if reasons else "blocked"
         status = 413 if code == "max-length" else 400
         return _error(status, code, "the prompt was rejected", reasons=listed)
-    if verdict == "redact":
-        if action == "block":
-            kinds = sorted({f.entity_type or f.category for f in findings if f.category in ("pii", "secret")})
-            return _error(400, "personal-data", "the prompt contains personal data or secrets", entities=kinds)
+    if verdict == "redact" and action == "block":
+        kinds = sorted({f.entity_type or f.category for f in findings if f.category in ("pii", "secret")})
+        return _error(400, "personal-data", "the prompt contains personal data or secrets", entities=kinds)
     apply(verdict == "redact")
     return None
 
@@ -354,18 +344,14 @@ def guard(
             @functools.wraps(view)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 refused = _before(field, messages_field, action, max_chars, vault)
-                if refused is not None:
-                    return refused
-                return _after(await view(*args, **kwargs), reply_field)
+                return refused if refused is not None else _after(await view(*args, **kwargs), reply_field)
 
             return cast(F, async_wrapper)
 
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             refused = _before(field, messages_field, action, max_chars, vault)
-            if refused is not None:
-                return refused
-            return _after(view(*args, **kwargs), reply_field)
+            return refused if refused is not None else _after(view(*args, **kwargs), reply_field)
 
         return cast(F, wrapper)
 
