@@ -72,3 +72,25 @@ test("Scanner and Vault: declared members are the runtime's", async () => {
     assert.deepEqual(sorted(want.statics), sorted(statics), `${C.name} statics`);
   }
 });
+
+test("adapters: each subpath's declared exports are its runtime's, and the exports map names them for node and default", async () => {
+  const pkgJson = JSON.parse(readFileSync(join(here, "..", "package.json"), "utf8"));
+  for (const name of ["ai", "langchain", "openai"]) {
+    const entry = pkgJson.exports[`./${name}`];
+    assert.deepEqual(entry, {
+      types: `./js/adapters/${name}.d.ts`,
+      node: { import: `./js/adapters/${name}.js`, require: `./js/adapters/${name}.js` },
+      default: `./js/adapters/${name}.js`,
+    });
+    const m = await import(`promptsieve/${name}`);
+    const text = readFileSync(join(here, "..", entry.types), "utf8");
+    assert.deepEqual(sorted(declared(text)), sorted(Object.keys(m)), name);
+    // One error class for every adapter.
+    const ai = await import("promptsieve/ai");
+    assert.equal(m.PromptBlockedError, ai.PromptBlockedError);
+  }
+  for (const peer of ["ai", "@langchain/core", "openai"]) {
+    assert.equal(pkgJson.peerDependenciesMeta[peer].optional, true, peer);
+    assert.ok(!(peer in (pkgJson.dependencies ?? {})), peer);
+  }
+});

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -51,6 +51,12 @@ test("the tarball holds the three builds, typings and both licences", () => {
   // One .wasm per build, nothing twice; the examples ship; bundlers may tree-shake.
   assert.deepEqual(files.filter((f) => f.endsWith(".wasm")).sort(), ["pkg/bundler/promptsieve_native_bg.wasm", "pkg/nodejs/promptsieve_native_bg.wasm", "pkg/web/promptsieve_native_bg.wasm"]);
   for (const f of ["examples/worker/worker.mjs", "examples/typescript/browser.ts", "examples/typescript/worker.ts"]) assert.ok(files.includes(f), f);
+  // The framework adapters and their declarations (the shared module too), and their examples.
+  for (const name of ["ai", "langchain", "openai", "shared"]) {
+    for (const ext of ["js", "d.ts"]) assert.ok(files.includes(`js/adapters/${name}.${ext}`), `${name}.${ext}`);
+  }
+  for (const name of ["ai", "langchain", "openai"]) assert.ok(files.includes(`examples/adapters/${name}.mjs`), name);
+  assert.ok(!files.some((f) => f.startsWith("js/") && !f.startsWith("js/adapters/")), "only the adapters of js/ ship");
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   assert.equal(pkg.sideEffects, false);
   assert.match(pkg.repository.url, /github\.com\/promptsieve\/promptsieve/);
@@ -68,3 +74,37 @@ for (const [name, args, load] of [
     assert.deepEqual(out, { flagged: true, email: "a.b@example.com", rule: "function" });
   });
 }
+
+test("adapters load by name without their framework (ESM and CommonJS); langchain says what it needs", () => {
+  const out = JSON.parse(run({ ext: "mjs" }, `
+const ai = await import("promptsieve/ai");
+const openai = await import("promptsieve/openai");
+const m = ai.promptsieveMiddleware();
+let missing = "";
+try { await import("promptsieve/langchain"); } catch (e) { missing = e.message; }
+console.log(JSON.stringify({ v: m.specificationVersion, wrap: typeof openai.wrap, missing }));
+`));
+  assert.equal(out.v, "v3");
+  assert.equal(out.wrap, "function");
+  assert.match(out.missing, /@langchain\/core/);
+  const cjs = JSON.parse(run({ ext: "cjs", flags: ["--no-warnings"] }, `
+const { wrap, PromptBlockedError } = require("promptsieve/openai");
+const { PromptsieveError } = require("promptsieve");
+console.log(JSON.stringify({ wrap: typeof wrap, error: new PromptBlockedError({ reasons: [] }) instanceof PromptsieveError }));
+`));
+  assert.deepEqual(cjs, { wrap: "function", error: true });
+});
+
+test("promptsieve/langchain from the tarball, with @langchain/core installed beside it", () => {
+  // The consumer's copy of the framework: a link to the one the tests use.
+  mkdirSync(join(dir, "node_modules", "@langchain"), { recursive: true });
+  symlinkSync(join(root, "node_modules", "@langchain", "core"), join(dir, "node_modules", "@langchain", "core"), "dir");
+  const out = run({ ext: "mjs" }, `
+import { FakeListChatModel } from "@langchain/core/utils/testing";
+import { ReversibleAnonymizer } from "promptsieve/langchain";
+const a = new ReversibleAnonymizer();
+const chain = a.pipe(new FakeListChatModel({ responses: ["Hi [EMAIL_1]"] })).pipe(a.deanonymizer);
+console.log((await chain.invoke("I am ana@example.org")).content);
+`);
+  assert.equal(out.trim(), "Hi ana@example.org");
+});
