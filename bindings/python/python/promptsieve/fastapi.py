@@ -44,7 +44,6 @@ from __future__ import annotations
 import codecs
 import inspect
 import json
-import logging
 from dataclasses import dataclass, field as dc_field
 from typing import Any, AsyncIterable, AsyncIterator, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
@@ -59,6 +58,7 @@ except ImportError:  # pragma: no cover - exercised by a test that hides the pac
     raise ImportError("promptsieve.fastapi needs FastAPI (or Starlette): pip install fastapi")
 
 from . import Audit, Decision, Finding, MessagesDecision, Redacted, Report, Scanner, Vault, default_scanner
+from ._audit import emit_audit
 
 __all__ = ["GuardRejected", "GuardResult", "Promptsieve", "PromptsieveMiddleware", "ReplyRejected", "guard"]
 
@@ -169,13 +169,7 @@ class Promptsieve:
         if not key:
             return
         record: Audit = self.scanner.audit(text, key=key)
-        sink: Union[str, logging.Logger, Callable[[Audit], Any]] = self.config["PROMPTSIEVE_AUDIT_LOGGER"]
-        if isinstance(sink, str):
-            sink = logging.getLogger(sink)
-        if isinstance(sink, logging.Logger):
-            sink.info(json.dumps(record.to_dict()), extra={"promptsieve_audit": record})
-        else:
-            sink(record)
+        emit_audit(record, self.config["PROMPTSIEVE_AUDIT_LOGGER"])
 
     def check_body(
         self,

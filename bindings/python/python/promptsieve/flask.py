@@ -68,13 +68,14 @@ import inspect
 import json
 import logging
 from dataclasses import dataclass, field as dc_field
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, TypeVar, Union, cast
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from . import Audit, Decision, Finding, MessagesDecision, Redacted, Report, Scanner, Vault
+from ._audit import emit_audit
 
 __all__ = ["Promptsieve", "GuardResult", "ReplyRejected", "guard", "guard_reply"]
 
@@ -196,13 +197,7 @@ def _audit(text: str) -> None:
     if not key:
         return
     record: Audit = Promptsieve.scanner().audit(text, key=key)
-    sink: Union[str, logging.Logger, Callable[[Audit], Any]] = current_app.config["PROMPTSIEVE_AUDIT_LOGGER"]
-    if isinstance(sink, str):
-        sink = logging.getLogger(sink)
-    if isinstance(sink, logging.Logger):
-        sink.info(json.dumps(record.to_dict()), extra={"promptsieve_audit": record})
-    else:
-        sink(record)
+    emit_audit(record, current_app.config["PROMPTSIEVE_AUDIT_LOGGER"])
 
 
 def guard_reply(reply: str, context: Optional[Dict[str, Any]] = None) -> str:

@@ -54,11 +54,9 @@ chat completions (``messages``) are guarded; other routes pass through.
 
 from __future__ import annotations
 
-import json
-import logging
 import uuid
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Dict, List, Mapping, Optional, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Dict, List, Mapping, Optional, Set, Tuple, Union
 
 try:
     from litellm.caching.dual_cache import DualCache
@@ -81,6 +79,7 @@ except ImportError:  # pragma: no cover - exercised by a test that hides the pac
     raise ImportError("promptsieve.litellm needs the litellm package: pip install litellm")
 
 from . import Audit, MessagesDecision, OutputStream, Reason, Report, Scanner, Vault
+from ._audit import emit_audit
 from ._errors import PromptsieveError
 
 if TYPE_CHECKING:
@@ -280,13 +279,7 @@ class PromptsieveGuardrail(CustomGuardrail):
         parts = [c for c in texts if isinstance(c, str)]
         parts += [p["text"] for c in texts if isinstance(c, list) for p in c if isinstance(p, dict) and isinstance(p.get("text"), str)]
         record: Audit = self.scanner.audit("\n".join(parts), key=key)
-        sink: Union[str, logging.Logger, Callable[[Audit], Any]] = self.settings["audit_logger"]
-        if isinstance(sink, str):
-            sink = logging.getLogger(sink)
-        if isinstance(sink, logging.Logger):
-            sink.info(json.dumps(record.to_dict()), extra={"promptsieve_audit": record})
-        else:
-            sink(record)
+        emit_audit(record, self.settings["audit_logger"])
 
     # ------------------------------------------------------------ output
 
