@@ -12,94 +12,17 @@
 
 use std::ffi::OsString;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod common;
+use common::{code_blocks, pre_commit_exe, python, readme_section, workspace_root, yaml_to_json};
+
 const UPSTREAM: &str = "https://github.com/promptsieve/promptsieve";
 const KEY: &str = "sk-proj-Hq3Lw8Zr1Tx6Vb9Nm2Kc5Pd7Fg4Js0Ay";
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn pre_commit_exe() -> PathBuf {
-    let exe = std::env::var_os("PROMPTSIEVE_PRE_COMMIT").map(PathBuf::from).expect(
-        "set PROMPTSIEVE_PRE_COMMIT to a pre-commit executable (e.g. $HOME/.cache/promptsieve/venv/bin/pre-commit)",
-    );
-    assert!(exe.is_file(), "PROMPTSIEVE_PRE_COMMIT={} is not a file", exe.display());
-    exe
-}
-
-/// The Python that runs pre-commit, or `python3`.
-fn python(pre_commit: &Path) -> PathBuf {
-    let sibling = pre_commit.with_file_name("python");
-    if sibling.is_file() { sibling } else { PathBuf::from("python3") }
-}
-
-/// YAML text as JSON, read by PyYAML's `safe_load`.
-fn yaml_to_json(python: &Path, yaml: &str) -> Value {
-    let mut child = Command::new(python)
-        .args(["-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("run {}: {e}", python.display()));
-    child.stdin.take().unwrap().write_all(yaml.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "YAML did not parse: {}\n{yaml}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// The README text after `<!-- section: NAME -->`, up to the next heading
-/// or section marker.
-fn readme_section(name: &str) -> String {
-    // PROMPTSIEVE_README reads another file instead (to try a draft).
-    let path = std::env::var_os("PROMPTSIEVE_README")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("README.md"));
-    let readme = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let marker = format!("<!-- section: {name} -->");
-    let start = readme.find(&marker).unwrap_or_else(|| panic!("README.md has no `{marker}`")) + marker.len();
-    let rest = &readme[start..];
-    let mut section = String::new();
-    let mut in_code = false;
-    for line in rest.lines() {
-        if line.trim_start().starts_with("```") {
-            in_code = !in_code;
-        } else if !in_code && (line.starts_with('#') || line.starts_with("<!-- section: ")) {
-            break;
-        }
-        section.push_str(line);
-        section.push('\n');
-    }
-    section
-}
-
-/// The fenced blocks of a Markdown text in the given language.
-fn code_blocks(markdown: &str, lang: &str) -> Vec<String> {
-    let mut blocks = Vec::new();
-    let mut open: Option<(bool, String)> = None; // (in `lang`, text so far)
-    for line in markdown.lines() {
-        let fence = line.trim_start().starts_with("```");
-        match open.take() {
-            None if fence => open = Some((line.trim().trim_start_matches('`') == lang, String::new())),
-            None => {}
-            Some((true, text)) if fence => blocks.push(text),
-            Some((false, _)) if fence => {}
-            Some((wanted, mut text)) => {
-                text.push_str(line);
-                text.push('\n');
-                open = Some((wanted, text));
-            }
-        }
-    }
-    blocks
-}
 
 /// Runs commands with the `promptsieve` under test first on PATH, pre-commit's
 /// cache in a temporary directory, and no user or system git configuration.
