@@ -17,6 +17,7 @@ mod git;
 mod output;
 mod train;
 mod train_lm;
+mod train_names;
 mod tree;
 
 /// `writeln!` to `$w`, turning an I/O error (such as a closed pipe) into
@@ -61,6 +62,9 @@ enum Command {
     /// Rebuild the learned scorer's weights from a labelled JSONL corpus
     /// (deterministic) and print cross-validation numbers.
     TrainScorer(train::TrainArgs),
+    /// Rebuild the person-name tagger's weights from span-labelled JSONL
+    /// corpora (deterministic) and print cross-validation numbers per source.
+    TrainNames(train_names::TrainNamesArgs),
 }
 
 #[derive(Args, Clone)]
@@ -77,6 +81,10 @@ pub(crate) struct RuleArgs {
     /// Turn the learned injection scorer off (rules only).
     #[arg(long)]
     pub(crate) no_scorer: bool,
+    /// Turn the learned person-name tagger off (PERSON names from the
+    /// dictionaries alone).
+    #[arg(long)]
+    pub(crate) no_tagger: bool,
     /// What the text is: user input, a developer-written system prompt, a
     /// retrieved document or a tool result (attack rules weigh their scores
     /// by it).
@@ -96,6 +104,7 @@ impl RuleArgs {
         let mut b = ScannerBuilder::new();
         b.default_packs(!self.no_default_rules);
         b.scorer(!self.no_scorer);
+        b.tagger(!self.no_tagger);
         if let Some(t) = self.threshold {
             b.threshold(t);
         }
@@ -251,6 +260,7 @@ fn main() -> ExitCode {
         Command::Rules(a) => list_rules(a),
         Command::Eval(a) => eval::run(a),
         Command::TrainScorer(a) => train::run(a),
+        Command::TrainNames(a) => train_names::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -258,6 +258,9 @@ pub struct ScannerConfig {
     pub policy: Policy,
     /// Run the learned injection scorer (default true).
     pub scorer: bool,
+    /// Find person names with the learned name tagger (default true);
+    /// false reports the name dictionaries' own spans.
+    pub tagger: bool,
 }
 
 impl Default for ScannerConfig {
@@ -270,6 +273,7 @@ impl Default for ScannerConfig {
             disable: Vec::new(),
             policy: Policy::default(),
             scorer: true,
+            tagger: true,
         }
     }
 }
@@ -304,6 +308,7 @@ impl ScannerConfig {
         b.default_packs(self.default_rules)
             .threshold(self.threshold)
             .scorer(self.scorer)
+            .tagger(self.tagger)
             .policy(self.policy.clone());
         if let Some(c) = &self.categories {
             b.categories(c);

@@ -105,6 +105,12 @@ mod error;
 mod finding;
 mod hit;
 mod messages;
+/// The learned person-name tagger's model and features, for the training
+/// command (`promptsieve train-names`). Not a stable API.
+#[doc(hidden)]
+pub mod name_tagger {
+    pub use crate::detect::names::tagger::{B, FEATURES, I, Model, O, Prepared, Trained, prepare};
+}
 mod offsets;
 // The normalised view lives with the other derived texts; `crate::normalize` is
 // its short path.

@@ -52,6 +52,7 @@ pub struct ScannerBuilder {
     disabled: HashSet<String>,
     policy: Policy,
     scorer: bool,
+    tagger: bool,
 }
 
 impl Default for ScannerBuilder {
@@ -78,6 +79,7 @@ impl ScannerBuilder {
             disabled: HashSet::new(),
             policy: Policy::default(),
             scorer: true,
+            tagger: true,
         }
     }
 
@@ -152,6 +154,33 @@ impl ScannerBuilder {
         self
     }
 
+    /// Whether PERSON names come from the learned name tagger (on by
+    /// default). The tagger reads the original text's tokens with the name
+    /// dictionaries' verdicts as features and decides which spans are
+    /// names (`rules/model/README.md` has its numbers). Off, the
+    /// dictionary detector's own spans are reported, exactly as without a
+    /// tagger. Either way the findings are rule `pii-person`, entity
+    /// `PERSON`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use promptsieve::{Scanner, ScannerBuilder};
+    /// let text = "The router at Cisco in Leeds is down, said Ivanov.";
+    /// let names = |s: &Scanner| -> Vec<String> {
+    ///     let r = s.scan(text);
+    ///     r.findings.iter().filter(|f| f.entity.as_deref() == Some("PERSON")).map(|f| text[f.span.start..f.span.end].to_string()).collect()
+    /// };
+    /// assert_eq!(names(&ScannerBuilder::new().build([]).unwrap()), ["Ivanov"]);
+    /// // The dictionaries alone take the surnames Cisco and Leeds for people.
+    /// let dictionaries = ScannerBuilder::new().tagger(false).build([]).unwrap();
+    /// assert_eq!(names(&dictionaries), ["Cisco", "Leeds"]);
+    /// ```
+    pub fn tagger(&mut self, yes: bool) -> &mut ScannerBuilder {
+        self.tagger = yes;
+        self
+    }
+
     /// The policy [`Scanner::check`] applies.
     ///
     /// # Example
@@ -218,7 +247,11 @@ impl ScannerBuilder {
         }
         let engine = Engine::compile(
             &all,
-            &CompileOptions { categories: self.categories.as_deref(), disabled: &self.disabled },
+            &CompileOptions {
+                categories: self.categories.as_deref(),
+                disabled: &self.disabled,
+                tagger: self.tagger,
+            },
         )?;
         let mut entities: Vec<String> = ENTITIES.names.clone();
         entities.extend(engine.rules.iter().filter_map(|r| r.entity.clone()));

@@ -344,6 +344,9 @@ pub(crate) struct Engine {
 pub(crate) struct CompileOptions<'a> {
     pub(crate) categories: Option<&'a [Category]>,
     pub(crate) disabled: &'a HashSet<String>,
+    /// Whether PERSON names come from the learned tagger (see
+    /// `detect::names::tagger`) rather than the dictionaries alone.
+    pub(crate) tagger: bool,
 }
 
 fn kebab(id: &str) -> bool {
@@ -630,7 +633,7 @@ impl Engine {
             keyword_targets,
             normalized: group(norm_src, ViewKind::Normalized)?,
             raw: group(raw_src, ViewKind::Raw)?,
-            detectors: detectors(&builtins, &rules),
+            detectors: detectors(&builtins, &rules, opts.tagger),
             phrase_words,
             rules,
         })
@@ -1176,8 +1179,9 @@ pub(crate) fn next_is_word(s: &str, i: usize) -> bool {
 
 /// The built-in detectors the packs enable (`builtins`: which builtin each
 /// rule names), in one table: hidden characters, decoders, names, then the
-/// adversarial suffix. Scores are the rules' pack scores.
-fn detectors(builtins: &[(Builtin, u32)], rules: &[Rule]) -> Vec<Box<dyn Detector>> {
+/// adversarial suffix. Scores are the rules' pack scores. With `tagger`,
+/// the names detector's findings come from the learned name tagger.
+fn detectors(builtins: &[(Builtin, u32)], rules: &[Rule], tagger: bool) -> Vec<Box<dyn Detector>> {
     use detect::encoded::{Decoder, Decoding, Encoding};
     let rule = |b: Builtin| builtins.iter().find(|(x, _)| *x == b).map(|&(_, i)| i);
     let scored = |b: Builtin| rule(b).map(|i| (i, rules[i as usize].score));
@@ -1207,13 +1211,12 @@ fn detectors(builtins: &[(Builtin, u32)], rules: &[Rule]) -> Vec<Box<dyn Detecto
         }
     }
     if let Some(rule) = rule(Builtin::PersonNames) {
-        let names = detect::names::Names::new(
-            include_str!("../../../../rules/dict/first-names.txt"),
-            include_str!("../../../../rules/dict/last-names.txt"),
-            include_str!("../../../../rules/dict/name-words.txt"),
-            include_str!("../../../../rules/dict/never-names.txt"),
-        );
-        out.push(Box::new(detect::names::PersonNames { names, rule, attack: attack(rule) }));
+        out.push(Box::new(detect::names::PersonNames {
+            names: detect::names::default_names(),
+            rule,
+            attack: attack(rule),
+            tagger: tagger.then(detect::names::tagger::default_model),
+        }));
     }
     let rules = [Builtin::AdversarialSuffix, Builtin::AdversarialSuffixLm].map(scored);
     if rules.iter().any(Option::is_some) {
@@ -1265,7 +1268,7 @@ mod tests {
         // here they go through the same checks as a user's pack.
         let packs: Vec<RulePack> =
             RulePack::defaults().into_iter().map(|p| RulePack { trusted: false, ..p }).collect();
-        let opts = CompileOptions { categories: None, disabled: &HashSet::new() };
+        let opts = CompileOptions { categories: None, disabled: &HashSet::new(), tagger: true };
         if let Err(e) = Engine::compile(&packs, &opts) {
             panic!("{e}");
         }
@@ -1275,7 +1278,7 @@ mod tests {
     /// every gated default regex, on its own examples, holds all of them.
     #[test]
     fn required_literals_hold_in_every_match() {
-        let opts = CompileOptions { categories: None, disabled: &HashSet::new() };
+        let opts = CompileOptions { categories: None, disabled: &HashSet::new(), tagger: true };
         let e = Engine::compile(&RulePack::defaults(), &opts).unwrap();
         let mut checked = 0;
         for r in e.normalized.rules.iter().filter(|r| r.required.is_some()) {

@@ -29,6 +29,8 @@ use regex::Regex;
 use crate::hit::Hit;
 use crate::util::hidden::hidden_kind;
 
+pub(crate) mod tagger;
+
 // --- context lexicon (lower-case; verbatim from the prototype) --------------------------------
 
 /// Honorifics: immediately before the name (optionally with '.').
@@ -285,15 +287,31 @@ fn in_identifier(t: &str, s: usize, e: usize) -> bool {
     groups(':', 2, 6) || groups('-', 2, 6) || groups('.', 4, 3)
 }
 
+/// The four embedded dictionaries (`rules/dict/`), compiled.
+pub(crate) fn default_names() -> Names {
+    Names::new(
+        include_str!("../../../../../rules/dict/first-names.txt"),
+        include_str!("../../../../../rules/dict/last-names.txt"),
+        include_str!("../../../../../rules/dict/name-words.txt"),
+        include_str!("../../../../../rules/dict/never-names.txt"),
+    )
+}
+
 /// The `person-names` rule: dictionaries and context on the original text
 /// (capitalisation matters, and the view folds it away). Its scores are the
 /// detector's own evidence, from 0.5 up (see [`Names::find`]), not the
 /// pack's.
+///
+/// With a `tagger`, the learned tagger decides (see [`tagger`]): the
+/// dictionary detector still runs, on the same tokens, and its spans
+/// become features of the tagger's; without one, the dictionary's spans
+/// are the findings, exactly as before the tagger existed.
 #[derive(Debug)]
 pub(crate) struct PersonNames {
     pub(crate) names: Names,
     pub(crate) rule: u32,
     pub(crate) attack: bool,
+    pub(crate) tagger: Option<&'static tagger::Model>,
 }
 
 impl super::Detector for PersonNames {
@@ -302,7 +320,11 @@ impl super::Detector for PersonNames {
     }
 
     fn detect(&self, input: &super::Input<'_>, _: &dyn super::Rescan, hits: &mut Vec<Hit>) {
-        for (start, end, score) in self.names.find(input.text) {
+        let found = match self.tagger {
+            Some(model) => model.find(&self.names, input.text),
+            None => self.names.find(input.text),
+        };
+        for (start, end, score) in found {
             hits.push(Hit { rule: self.rule, start, end, score, detail: None });
         }
     }
@@ -469,6 +491,18 @@ impl Names {
             if text.contains("\\n") { Cow::Owned(text.replace("\\n", "\n\n")) } else { Cow::Borrowed(text) };
         let scan = Scan::new(self, &t);
         scan.run()
+    }
+
+    /// [`Names::find`]'s tokens and spans, handed to `f` (the tagger reads
+    /// both) with the text they index: `text` with a literal backslash-n
+    /// read as a line break (the same length), its scan, and the spans the
+    /// scan reports. Empty text gives no tokens.
+    fn with_scan<R>(&self, text: &str, f: impl FnOnce(&str, &Scan<'_>, &[(usize, usize, f64)]) -> R) -> R {
+        let t: Cow<'_, str> =
+            if text.contains("\\n") { Cow::Owned(text.replace("\\n", "\n\n")) } else { Cow::Borrowed(text) };
+        let scan = Scan::new(self, &t);
+        let spans = if text.is_empty() { Vec::new() } else { scan.run() };
+        f(&t, &scan, &spans)
     }
 
     /// Dictionary tier of one token: (never, first, last, word).
@@ -1073,10 +1107,10 @@ mod tests {
 
     static NAMES: LazyLock<Names> = LazyLock::new(|| {
         Names::new(
-            include_str!("../../../../rules/dict/first-names.txt"),
-            include_str!("../../../../rules/dict/last-names.txt"),
-            include_str!("../../../../rules/dict/name-words.txt"),
-            include_str!("../../../../rules/dict/never-names.txt"),
+            include_str!("../../../../../rules/dict/first-names.txt"),
+            include_str!("../../../../../rules/dict/last-names.txt"),
+            include_str!("../../../../../rules/dict/name-words.txt"),
+            include_str!("../../../../../rules/dict/never-names.txt"),
         )
     });
 
