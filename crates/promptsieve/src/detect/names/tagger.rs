@@ -28,7 +28,10 @@
 //!    dictionary detector's left-context strength (titles, "my name is",
 //!    greetings, form labels, closings), the lexicon classes of its
 //!    neighbours (titles, speech verbs, street and organisation words),
-//!    and its neighbours' words, shapes and the punctuation between.
+//!    its neighbours' words and the punctuation between, its place in a
+//!    run of capitalised words, and what the rest of the text says of its
+//!    word (it ends a "First Last" run elsewhere, or appears in lower
+//!    case).
 //! 4. Each window is decoded with Viterbi over the labels O, B, I (an I
 //!    never follows an O), with integer emission sums of int8 weights and
 //!    learned transition weights, so every platform gets the same bits.
@@ -87,7 +90,6 @@ enum Kind {
     Suffix4,
     CapDict,
     CapPosition,
-    Length,
     DictSpan,
     Context,
     Lexicon,
@@ -95,15 +97,10 @@ enum Kind {
     GapAfter,
     Prev,
     Next,
-    Prev2,
-    Next2,
     PrevLexicon,
     NextLexicon,
     PrevCap,
     NextCap,
-    PrevShape,
-    NextShape,
-    DictSpanPair,
     Document,
     Run,
 }
@@ -161,15 +158,17 @@ static LEXICON: LazyLock<Map<&'static str, u16>> = LazyLock::new(|| {
     m
 });
 
-/// What the tagger sees of one text: the tokens, the windows it decodes,
-/// and the hashed features of the windows' tokens. Training and scanning
-/// both start here, so they see the same features.
+/// What the tagger sees of one text: the windows it decodes and the
+/// hashed features of the windows' tokens. Training and scanning both
+/// start here, so they see the same features.
 #[derive(Clone, Debug, Default)]
 pub struct Prepared {
-    /// Byte span of every token (an initial's span includes its dot).
-    pub tokens: Vec<(usize, usize)>,
-    /// The windows: token ranges `a..b`, ascending and disjoint.
+    /// The windows: token ranges `a..b` of the dictionary detector's
+    /// tokens, ascending and disjoint.
     pub windows: Vec<(usize, usize)>,
+    /// Per token of the windows, in order: its byte span (an initial's
+    /// includes its dot).
+    pub spans: Vec<(usize, usize)>,
     /// Per token of the windows, in order: the hard guard forbids a name.
     pub guarded: Vec<bool>,
     /// Features (buckets) of the windows' tokens, in order: the `k`-th
@@ -182,24 +181,49 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// The windows' tokens in order, each with its index into
-    /// [`Prepared::tokens`] and its position among the windows' tokens
-    /// (the index into `guarded` and `offs`).
-    pub fn window_tokens(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        self.windows.iter().flat_map(|&(a, b)| a..b).enumerate().map(|(k, t)| (t, k))
+    fn clear(&mut self) {
+        self.windows.clear();
+        self.spans.clear();
+        self.guarded.clear();
+        self.feats.clear();
+        self.offs.clear();
+        self.dict.clear();
     }
 }
 
 /// [`prepare_with`] with the default dictionaries (for training).
 pub fn prepare(text: &str, bits: u8) -> Prepared {
     static NAMES: LazyLock<Names> = LazyLock::new(super::default_names);
-    prepare_with(&NAMES, text, bits)
+    let mut p = Prepared::default();
+    prepare_with(&NAMES, text, bits, &mut p, &mut Buffers::default());
+    p
 }
 
-/// The tokens, windows and features of `text` (see [`Prepared`]),
-/// features hashed into `2^bits` buckets.
-pub(crate) fn prepare_with(names: &Names, text: &str, bits: u8) -> Prepared {
-    names.with_scan(text, |t, sc, dict| Features::new(t, sc, dict).prepare(bits, dict))
+/// The windows and features of `text` into `p` (see [`Prepared`]),
+/// features hashed into `2^bits` buckets; `b` lends its allocations.
+fn prepare_with(names: &Names, text: &str, bits: u8, p: &mut Prepared, b: &mut Buffers) {
+    p.clear();
+    names.with_scan(text, |t, sc, dict| {
+        p.dict.extend_from_slice(dict);
+        Features::new(t, sc, dict, b).prepare(bits, p);
+    });
+}
+
+/// Allocations one scan reuses for the next (per thread).
+#[derive(Default)]
+struct Buffers {
+    info: Vec<Info>,
+    caps_line: Vec<bool>,
+    sets: [Vec<u64>; 4],
+    hashes: Vec<u64>,
+    em: Vec<[i32; 3]>,
+    back: Vec<[u8; 3]>,
+    labels: Vec<u8>,
+    alt: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<(Prepared, Buffers)> = std::cell::RefCell::default();
 }
 
 /// Per-token facts the features combine.
@@ -214,6 +238,8 @@ struct Info {
     /// 0 outside a dictionary span, 1 its first token, 2 a later one; +4
     /// when the span scored 0.8 or more.
     tag: u8,
+    /// [`guarded`]: 0 not yet known, 1 no, 2 yes.
+    guard: u8,
     /// Its place in a run of capitalised words (see [`Features::runs`]):
     /// 0 none, 1 first, 2 inner, 3 last; +4 for runs of three or more.
     run: u8,
@@ -230,30 +256,34 @@ const DOC_LOWER: u8 = 4;
 struct Features<'s, 'a> {
     t: &'s str,
     sc: &'s Scan<'a>,
-    info: Vec<Info>,
+    info: &'s mut Vec<Info>,
     /// Per token: its line is mostly ALL-CAPS words.
-    caps_line: Vec<bool>,
+    caps_line: &'s mut Vec<bool>,
+    sets: &'s mut [Vec<u64>; 4],
+    hashes: &'s mut Vec<u64>,
 }
 
 impl<'s, 'a> Features<'s, 'a> {
-    fn new(t: &'s str, sc: &'s Scan<'a>, dict: &[(usize, usize, f64)]) -> Features<'s, 'a> {
+    fn new(
+        t: &'s str,
+        sc: &'s Scan<'a>,
+        dict: &[(usize, usize, f64)],
+        b: &'s mut Buffers,
+    ) -> Features<'s, 'a> {
         let toks = &sc.toks;
-        let mut info: Vec<Info> = toks
-            .iter()
-            .map(|k| Info {
-                cap: cap_class(&t[k.s..k.e], k.isup, k.nchars),
-                dict: u8::from(k.never)
-                    | u8::from(k.first) << 1
-                    | u8::from(k.last) << 2
-                    | u8::from(k.word) << 3,
-                lex: 0,
-                word: 0,
-                shape: 0,
-                tag: 0,
-                run: 0,
-                doc: 0,
-            })
-            .collect();
+        let info = &mut b.info;
+        info.clear();
+        info.extend(toks.iter().map(|k| Info {
+            cap: cap_class(&t[k.s..k.e], k.isup, k.nchars),
+            dict: u8::from(k.never) | u8::from(k.first) << 1 | u8::from(k.last) << 2 | u8::from(k.word) << 3,
+            guard: 0,
+            lex: 0,
+            word: 0,
+            shape: 0,
+            tag: 0,
+            run: 0,
+            doc: 0,
+        }));
         // Dictionary spans onto tokens: both are sorted.
         let mut at = 0usize;
         for &(s, e, score) in dict {
@@ -269,7 +299,9 @@ impl<'s, 'a> Features<'s, 'a> {
         }
         // A line is ALL-CAPS when most of its cased words (initials aside)
         // are, and at least two are.
-        let mut caps_line = vec![false; toks.len()];
+        let caps_line = &mut b.caps_line;
+        caps_line.clear();
+        caps_line.resize(toks.len(), false);
         let mut from = 0usize;
         for i in 0..=toks.len() {
             if i == toks.len() || (i > 0 && sc.gap(i).contains('\n')) {
@@ -282,7 +314,35 @@ impl<'s, 'a> Features<'s, 'a> {
                 from = i;
             }
         }
-        Features { t, sc, info, caps_line }
+        Features { t, sc, info, caps_line, sets: &mut b.sets, hashes: &mut b.hashes }
+    }
+
+    /// The dictionary detector's left context of token `i`
+    /// ([`Scan::context_before`]), skipped when the token before is in none
+    /// of the lists that context reads (and no colon or question mark
+    /// precedes it): most tokens. `prev` is the previous token's
+    /// lexicon classes when known.
+    fn context(&self, i: usize, prev: Option<u16>) -> super::Ctx {
+        const READ: u16 =
+            LEX_TITLE | LEX_FIELD | LEX_TRIGGER_END | LEX_GREETING | LEX_CLOSING | LEX_WEAK_BEFORE;
+        if i == 0 {
+            return super::NO_CTX;
+        }
+        let lex = prev.unwrap_or_else(|| LEXICON.get(self.sc.low(i - 1)).copied().unwrap_or(0));
+        if lex & READ == 0 && !self.sc.gap(i).contains([':', '?']) {
+            return super::NO_CTX;
+        }
+        self.sc.context_before(i)
+    }
+
+    /// [`guarded`] for token `i`, computed once.
+    fn guarded(&mut self, i: usize) -> bool {
+        let inf = &mut self.info[i];
+        if inf.guard == 0 {
+            let k = &self.sc.toks[i];
+            inf.guard = 1 + u8::from(guarded(self.t, k.s, k.e));
+        }
+        inf.guard == 2
     }
 
     /// Whether token `i` may start or continue a name (see the module docs).
@@ -296,35 +356,29 @@ impl<'s, 'a> Features<'s, 'a> {
             || (inf.cap == INITIAL && k.dot)
             || inf.tag != 0
             || (k.name && inf.cap != LOWER)
-            || (k.name && self.sc.context_before(i).allow_lower)
+            || (k.name && self.context(i, None).allow_lower)
     }
 
-    fn prepare(mut self, bits: u8, dict: &[(usize, usize, f64)]) -> Prepared {
-        let toks = &self.sc.toks;
-        let n = toks.len();
-        let mut windows: Vec<(usize, usize)> = Vec::new();
-        for i in (0..n).filter(|&i| self.candidate(i) && !guarded(self.t, toks[i].s, toks[i].e)) {
+    fn prepare(mut self, bits: u8, p: &mut Prepared) {
+        let n = self.sc.toks.len();
+        for i in 0..n {
+            if !self.candidate(i) || self.guarded(i) {
+                continue;
+            }
             let (a, b) = (i.saturating_sub(1), (i + 2).min(n));
-            match windows.last_mut() {
+            match p.windows.last_mut() {
                 Some(w) if w.1 >= a => w.1 = b,
-                _ => windows.push((a, b)),
+                _ => p.windows.push((a, b)),
             }
         }
-        let tokens = toks
-            .iter()
-            .map(|k| {
-                let dot = k.nchars == 1 && k.isup && k.dot;
-                (k.s, k.e + usize::from(dot))
-            })
-            .collect();
-        let mut p = Prepared { tokens, windows, dict: dict.to_vec(), ..Prepared::default() };
         if p.windows.is_empty() {
-            return p;
+            return;
         }
+        let toks = &self.sc.toks;
         // The words, shapes and lexicon classes of the windows' tokens and
-        // their neighbours (two either side).
+        // their neighbours.
         for &(a, b) in &p.windows {
-            for (j, tok) in toks.iter().enumerate().take((b + 2).min(n)).skip(a.saturating_sub(2)) {
+            for (j, tok) in toks.iter().enumerate().take((b + 1).min(n)).skip(a.saturating_sub(1)) {
                 if self.info[j].word != 0 {
                     continue;
                 }
@@ -338,10 +392,13 @@ impl<'s, 'a> Features<'s, 'a> {
         self.runs(&p.windows);
         self.document(&p.windows);
         p.offs.push(0);
-        let mut out = Vec::with_capacity(32);
-        for &(a, b) in &p.windows {
+        let mut out = std::mem::take(self.hashes);
+        for w in 0..p.windows.len() {
+            let (a, b) = p.windows[w];
             for (i, tok) in toks.iter().enumerate().take(b).skip(a) {
-                let g = guarded(self.t, tok.s, tok.e);
+                let dot = tok.nchars == 1 && tok.isup && tok.dot;
+                p.spans.push((tok.s, tok.e + usize::from(dot)));
+                let g = self.guarded(i);
                 p.guarded.push(g);
                 out.clear();
                 if !g {
@@ -351,7 +408,7 @@ impl<'s, 'a> Features<'s, 'a> {
                 p.offs.push(p.feats.len() as u32);
             }
         }
-        p
+        *self.hashes = out;
     }
 
     /// Marks runs of two or more capitalised words (title case, or ALL-CAPS
@@ -398,15 +455,21 @@ impl<'s, 'a> Features<'s, 'a> {
     /// Schulman said"), and whether it appears in lower case (a common word
     /// capitalised at a sentence start).
     fn document(&mut self, windows: &[(usize, usize)]) {
-        let mut firsts: Vec<u64> = Vec::new();
-        let mut lasts: Vec<u64> = Vec::new();
-        let mut capitals: Vec<u64> = Vec::new();
+        let [firsts, lasts, capitals, lower] = &mut *self.sets;
+        for v in [&mut *firsts, &mut *lasts, &mut *capitals, &mut *lower] {
+            v.clear();
+        }
+        // Which (length, first byte) pairs the capitalised words have: most
+        // lower-case words of the text are ruled out without a hash.
+        let key =
+            |low: &str| 1u64 << (((low.len() as u64).wrapping_mul(31) + u64::from(low.as_bytes()[0])) % 64);
+        let mut seen = 0u64;
         for &(a, b) in windows {
             for k in a..b {
                 let inf = &self.info[k];
+                let tok = &self.sc.toks[k];
                 // A run that starts a sentence may start with a common word.
-                let starts = inf.run & 3 == 1 && (!self.sc.toks[k].sent_start || self.sc.toks[k].first);
-                if starts {
+                if inf.run & 3 == 1 && (!tok.sent_start || tok.first) {
                     firsts.push(inf.word);
                 }
                 if inf.run & 3 == 3 {
@@ -414,19 +477,19 @@ impl<'s, 'a> Features<'s, 'a> {
                 }
                 if inf.cap != LOWER {
                     capitals.push(inf.word);
+                    seen |= key(self.sc.low(k));
                 }
             }
         }
-        for v in [&mut firsts, &mut lasts, &mut capitals] {
+        for v in [&mut *firsts, &mut *lasts, &mut *capitals] {
             v.sort_unstable();
             v.dedup();
         }
         // Lower-case words of the whole text whose capitalised form is in a
-        // window (one hash per lower-case token).
-        let mut lower: Vec<u64> = Vec::new();
+        // window.
         if !capitals.is_empty() {
-            for (j, k) in self.sc.toks.iter().enumerate() {
-                if k.isup || self.t[k.s..].chars().next().is_none_or(|c| !c.is_lowercase()) {
+            for j in 0..self.sc.toks.len() {
+                if self.info[j].cap != LOWER || seen & key(self.sc.low(j)) == 0 {
                     continue;
                 }
                 let h = if self.info[j].word != 0 {
@@ -468,8 +531,7 @@ impl<'s, 'a> Features<'s, 'a> {
         let me = self.info[i];
         let edge = Info { cap: EDGE, ..Info::default() };
         let at = |j: Option<usize>| j.filter(|&j| j < n).map_or(edge, |j| self.info[j]);
-        let (p1, p2) = (at(i.checked_sub(1)), at(i.checked_sub(2)));
-        let (n1, n2) = (at(Some(i + 1)), at(Some(i + 2)));
+        let (p1, n1) = (at(i.checked_sub(1)), at(Some(i + 1)));
         let cap = u64::from(me.cap);
         let gap_before = self.gap_code(i);
         let gap_after = self.gap_code(i + 1);
@@ -496,24 +558,18 @@ impl<'s, 'a> Features<'s, 'a> {
                 | u64::from(self.caps_line[i]) << 4
                 | u64::from(me.tag != 0) << 5,
         );
-        f(Kind::Length, chars.min(15) as u64 | cap << 4);
         f(Kind::DictSpan, u64::from(me.tag) | cap << 3);
-        let ctx = sc.context_before(i);
+        let ctx = self.context(i, Some(p1.lex));
         f(Kind::Context, (ctx.strength * 20.0).round() as u64 | u64::from(ctx.allow_lower) << 5 | cap << 6);
         f(Kind::Lexicon, u64::from(me.lex) | cap << 13);
         f(Kind::GapBefore, gap_before | cap << 40);
         f(Kind::GapAfter, gap_after | cap << 40);
         f(Kind::Prev, p1.word ^ gap_before.wrapping_mul(K1));
         f(Kind::Next, n1.word ^ gap_after.wrapping_mul(K1));
-        f(Kind::Prev2, p2.word);
-        f(Kind::Next2, n2.word);
         f(Kind::PrevLexicon, u64::from(p1.lex) | u64::from(p1.cap) << 13 | cap << 16);
         f(Kind::NextLexicon, u64::from(n1.lex) | u64::from(n1.cap) << 13 | cap << 16);
         f(Kind::PrevCap, u64::from(p1.cap) | u64::from(p1.dict) << 3 | cap << 7 | u64::from(me.dict) << 10);
         f(Kind::NextCap, u64::from(n1.cap) | u64::from(n1.dict) << 3 | cap << 7 | u64::from(me.dict) << 10);
-        f(Kind::PrevShape, p1.shape ^ cap);
-        f(Kind::NextShape, n1.shape ^ cap);
-        f(Kind::DictSpanPair, u64::from(p1.tag) | u64::from(me.tag) << 3 | u64::from(n1.tag) << 6);
         f(Kind::Document, u64::from(me.doc) | u64::from(me.run) << 3 | cap << 6);
         f(Kind::Run, u64::from(me.run) | u64::from(me.dict) << 3 | u64::from(tok.sent_start) << 7);
     }
@@ -880,7 +936,11 @@ impl Model {
         if text.is_empty() {
             return Vec::new();
         }
-        self.decode(&prepare_with(names, text, self.bits))
+        SCRATCH.with(|s| {
+            let (p, b) = &mut *s.borrow_mut();
+            prepare_with(names, text, self.bits, p, b);
+            self.decode_with(p, b)
+        })
     }
 
     /// The names the model finds in a prepared text (which must have been
@@ -895,8 +955,12 @@ impl Model {
     /// name is maria garcia"), and the dictionary's evidence there is
     /// explicit.
     pub fn decode(&self, p: &Prepared) -> Vec<(usize, usize, f64)> {
+        self.decode_with(p, &mut Buffers::default())
+    }
+
+    fn decode_with(&self, p: &Prepared, b: &mut Buffers) -> Vec<(usize, usize, f64)> {
         let mut out: Vec<(usize, usize, f64)> = self
-            .margins(p)
+            .margins_with(p, b)
             .into_iter()
             .map(|(s, e, m)| {
                 let score = 0.5 + 0.5 * f64::from(m / (m + self.m0));
@@ -920,12 +984,17 @@ impl Model {
     /// [`Model::decode`]'s spans with their margins (float units) instead
     /// of scores.
     pub fn margins(&self, p: &Prepared) -> Vec<(usize, usize, f32)> {
+        self.margins_with(p, &mut Buffers::default())
+    }
+
+    fn margins_with(&self, p: &Prepared, b: &mut Buffers) -> Vec<(usize, usize, f32)> {
         let mut out = Vec::new();
-        let mut em: Vec<[i32; 3]> = Vec::new();
         let mut k0 = 0usize;
-        for &(a, b) in &p.windows {
+        for &(wa, wb) in &p.windows {
+            let len = wb - wa;
+            let em = &mut b.em;
             em.clear();
-            for k in k0..k0 + (b - a) {
+            for k in k0..k0 + len {
                 if p.guarded[k] {
                     em.push([0, NEG, NEG]);
                     continue;
@@ -938,23 +1007,24 @@ impl Model {
                 }
                 em.push(e);
             }
-            k0 += b - a;
-            let (best, labels) = self.viterbi(&em, None);
+            let best = self.viterbi(em, None, &mut b.back, &mut b.labels);
             let mut j = 0;
-            while j < labels.len() {
-                if labels[j] != B {
+            while j < len {
+                if b.labels[j] != B {
                     j += 1;
                     continue;
                 }
                 let mut z = j + 1;
-                while z < labels.len() && labels[z] == I {
+                while z < len && b.labels[z] == I {
                     z += 1;
                 }
-                let (alt, _) = self.viterbi(&em, Some((j, z)));
+                // The best labelling without this name.
+                let alt = self.viterbi(&b.em, Some((j, z)), &mut b.back, &mut b.alt);
                 let m = (best - alt).max(0) as f32 * self.scale;
-                out.push((p.tokens[a + j].0, p.tokens[a + z - 1].1, m));
+                out.push((p.spans[k0 + j].0, p.spans[k0 + z - 1].1, m));
                 j = z;
             }
+            k0 += len;
         }
         out
     }
@@ -964,11 +1034,19 @@ impl Model {
         self.m0
     }
 
-    /// The best labelling of a window with emissions `em` and its score;
-    /// with `outside = Some(j..z)` those tokens are held to O.
-    fn viterbi(&self, em: &[[i32; 3]], outside: Option<(usize, usize)>) -> (i32, Vec<u8>) {
+    /// The score of the best labelling of a window with emissions `em`,
+    /// the labelling written to `labels`; with `outside = Some(j..z)`
+    /// those tokens are held to O.
+    fn viterbi(
+        &self,
+        em: &[[i32; 3]],
+        outside: Option<(usize, usize)>,
+        back: &mut Vec<[u8; 3]>,
+        labels: &mut Vec<u8>,
+    ) -> i32 {
         let n = em.len();
-        let mut back = vec![[0u8; 3]; n];
+        back.clear();
+        back.resize(n, [0; 3]);
         let held = |k: usize| outside.is_some_and(|(j, z)| (j..z).contains(&k));
         let emit = |k: usize, y: usize| if y != 0 && held(k) { NEG } else { em[k][y] };
         let mut dp = [0i32; 3];
@@ -996,14 +1074,15 @@ impl Model {
                 (y, best) = (x, d);
             }
         }
-        let mut labels = vec![O; n];
+        labels.clear();
+        labels.resize(n, O);
         for k in (0..n).rev() {
             labels[k] = y as u8;
             if k > 0 {
                 y = usize::from(back[k][y]);
             }
         }
-        (best, labels)
+        best
     }
 }
 
