@@ -237,6 +237,8 @@ export interface ScannerConfig {
   policy?: Policy;
   /** Run the learned injection scorer (default true). */
   scorer?: boolean;
+  /** Find person names with the learned name tagger (default true); false reports the name dictionaries' own spans. */
+  tagger?: boolean;
 }
 
 /** What a scanned text is, as the caller knows it. Attack rules weigh their scores by it (each pack and rule may say how, with `weights`): a system prompt the developer wrote is not an attack on itself, while a retrieved document or a tool result that gives the model orders is the classic indirect injection. */

@@ -498,9 +498,11 @@ class Scanner:
     """A compiled set of rule packs.
 
     ``Scanner(rules=None, categories=None, *, default_rules=True,
-    threshold=None, disable=None, policy=None, scorer=True)``: ``rules`` are
-    TOML strings, paths, or ``{"name", "source"}`` dicts (errors name the
-    pack); ``policy`` is a dict (``max_bytes``, ``max_chars``, ``threshold``,
+    threshold=None, disable=None, policy=None, scorer=True, tagger=True)``:
+    ``rules`` are TOML strings, paths, or ``{"name", "source"}`` dicts (errors
+    name the pack); ``tagger=False`` finds person names with the dictionaries
+    alone instead of the learned name tagger; ``policy`` is a dict
+    (``max_bytes``, ``max_chars``, ``threshold``,
     ``block``, ``redact``: lists of categories such as ``"pii"`` or entities
     such as ``"PERSON"``). Unknown rule ids in ``disable`` and unknown
     entities are errors.
@@ -535,12 +537,13 @@ class Scanner:
         disable: Optional[Sequence[str]] = None,
         policy: Optional[Mapping[str, Any]] = None,
         scorer: bool = True,
+        tagger: bool = True,
     ) -> None:
         if isinstance(rules, (str, bytes)):
             raise OptionError("rules must be a list of TOML strings or paths, not a single string")
         packs = None if rules is None else [_pack(i, r) for i, r in enumerate(rules)]
         config = _options(
-            default_rules=default_rules, scorer=scorer, rules=packs, categories=categories, threshold=threshold, disable=disable, policy=policy
+            default_rules=default_rules, scorer=scorer, tagger=tagger, rules=packs, categories=categories, threshold=threshold, disable=disable, policy=policy
         )
         self._n = _native.Scanner(_dumps(config, "scanner"))
 
