@@ -538,38 +538,37 @@ impl<'s, 'a> Features<'s, 'a> {
     fn gazetteer(&mut self, windows: &[(usize, usize)]) {
         let sc = self.sc;
         let n = sc.toks.len();
+        // A word's hash, computed where the windows' words were not.
+        let word = |info: &[Info], k: usize| match info[k].word {
+            0 => fnv(sc.low(k).as_bytes()) | 1,
+            w => w,
+        };
         for &(a, b) in windows {
             for i in a..b {
+                // Entries are proper nouns: a lower-case word is only ever
+                // inside one ("Rio de Janeiro"), and marked as such by no
+                // feature.
+                if matches!(self.info[i].cap, LOWER | INITIAL) {
+                    continue;
+                }
                 let mut best = 0u8;
-                for len in (1..=3usize).rev() {
+                'len: for len in (1..=3usize).rev() {
                     for first in i.saturating_sub(len - 1)..=i {
                         let last = first + len - 1;
                         if last >= n || (first + 1..=last).any(|k| sc.gap(k) != " ") {
                             continue;
                         }
-                        let mut h = FNV_OFFSET;
-                        for k in first..=last {
-                            if k > first {
-                                h = fnv_extend(h, b" ");
-                            }
-                            h = fnv_extend(h, sc.low(k).as_bytes());
-                        }
+                        let h = (first + 1..=last).fold(word(self.info, first), |h, k| pair(h, word(self.info, k)));
                         if let Some(&kind) = GAZETTEER.get(&h) {
-                            let at = if len == 1 {
-                                0
-                            } else if i == first {
-                                1
-                            } else if i == last {
-                                3
-                            } else {
-                                2
+                            let at = match (len, i - first) {
+                                (1, _) => 0,
+                                (_, 0) => 1,
+                                (l, d) if d + 1 == l => 3,
+                                _ => 2,
                             };
                             best = kind | (len as u8) << 2 | at << 4;
-                            break;
+                            break 'len;
                         }
-                    }
-                    if best != 0 {
-                        break;
                     }
                 }
                 self.info[i].gaz = best;
@@ -720,22 +719,22 @@ fn suffix(s: &str, chars: usize) -> &str {
 
 const K1: u64 = 0x9e37_79b9_7f4a_7c15;
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
 fn fnv(b: &[u8]) -> u64 {
-    fnv_extend(FNV_OFFSET, b)
+    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| (h ^ u64::from(c)).wrapping_mul(0x100_0000_01b3))
 }
 
-/// FNV-1a of whatever `h` hashed so far followed by `b`.
-fn fnv_extend(h: u64, b: &[u8]) -> u64 {
-    b.iter().fold(h, |h, &c| (h ^ u64::from(c)).wrapping_mul(0x100_0000_01b3))
+/// The hash of a word sequence from the hash `h` of its first words and
+/// the hash `w` of the next ([`Info::word`] hashes).
+fn pair(h: u64, w: u64) -> u64 {
+    (h.rotate_left(23) ^ w).wrapping_mul(K1)
 }
 
 /// [`Info::gaz`] kinds.
 const GAZ_PLACE: u8 = 1;
 const GAZ_ORGANISATION: u8 = 2;
 
-/// The gazetteers as FNV-1a hashes of their lower-case entries.
+/// The gazetteers by the hash of their lower-case entries: the words'
+/// hashes ([`Info::word`]) combined by [`pair`].
 static GAZETTEER: LazyLock<Map<u64, u8>> = LazyLock::new(|| {
     let mut m: Map<u64, u8> = Map::default();
     for (text, kind) in [
@@ -743,7 +742,9 @@ static GAZETTEER: LazyLock<Map<u64, u8>> = LazyLock::new(|| {
         (include_str!("../../../../../rules/dict/organisations.txt"), GAZ_ORGANISATION),
     ] {
         for entry in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
-            *m.entry(fnv(entry.as_bytes())).or_default() |= kind;
+            let mut words = entry.split(' ').map(|w| fnv(w.as_bytes()) | 1);
+            let first = words.next().unwrap_or(0);
+            *m.entry(words.fold(first, pair)).or_default() |= kind;
         }
     }
     m
