@@ -29,7 +29,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use promptsieve::name_tagger::{B, I, Model, O, Prepared, Trained, prepare};
+use promptsieve::name_tagger::{B, I, Model, O, Prepared, SPAN_TITLES, Trained, prepare};
 
 use crate::out;
 
@@ -87,20 +87,6 @@ pub(crate) struct TrainNamesArgs {
     examples: usize,
 }
 
-/// Words that, at the start of a gold span, are a title rather than part
-/// of the name (lower case, without a final dot).
-#[rustfmt::skip]
-const TITLES: &[&str] = &[
-    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "dame", "lady", "lord",
-    "mister", "doctor", "professor", "herr", "frau", "fräulein", "mme", "mlle", "monsieur",
-    "madame", "mademoiselle", "sr", "sra", "srta", "señor", "señora", "señorita", "dott",
-    "dottor", "dottore", "dottoressa", "senhor", "senhora", "dra", "dhr", "mevr", "meneer",
-    "mevrouw", "drs", "capt", "captain", "col", "colonel", "gen", "general", "lt", "lieutenant",
-    "sgt", "sergeant", "rev", "reverend", "fr", "father", "st", "saint", "king", "queen",
-    "prince", "princess", "president", "senator", "sen", "judge", "justice", "gov", "governor",
-    "mayor", "minister", "pope", "bishop", "archbishop", "cardinal", "uncle", "aunt",
-];
-
 /// One corpus row, prepared.
 struct Row {
     /// Which corpus file (index into the arguments).
@@ -139,14 +125,14 @@ fn trim_title(text: &str, mut s: usize, e: usize) -> Option<(usize, usize)> {
             after += 1;
         }
         let ws = rest[after..].len() - rest[after..].trim_start().len();
-        if word_end == 0 || !TITLES.contains(&word.as_str()) || ws == 0 || after + ws >= rest.len() {
+        if word_end == 0 || !SPAN_TITLES.contains(&word.as_str()) || ws == 0 || after + ws >= rest.len() {
             break;
         }
         s += after + ws;
     }
     let rest = &text[s..e];
     let word = rest.trim_end_matches('.').to_lowercase();
-    (!TITLES.contains(&word.as_str()) && !rest.trim().is_empty()).then_some((s, e))
+    (!SPAN_TITLES.contains(&word.as_str()) && !rest.trim().is_empty()).then_some((s, e))
 }
 
 /// A header-style name "Last, First" as its two parts, which the engine

@@ -109,7 +109,9 @@ mod messages;
 /// command (`promptsieve train-names`). Not a stable API.
 #[doc(hidden)]
 pub mod name_tagger {
-    pub use crate::detect::names::tagger::{B, FEATURES, I, Model, O, Prepared, Trained, prepare};
+    pub use crate::detect::names::tagger::{
+        B, FEATURES, I, Model, O, Prepared, SPAN_TITLES, Trained, prepare,
+    };
 }
 mod offsets;
 // The normalised view lives with the other derived texts; `crate::normalize` is

@@ -73,6 +73,30 @@ pub const B: u8 = 1;
 /// See [`O`].
 pub const I: u8 = 2;
 
+/// Words that are a title when they start a name ("Herr van der Berg",
+/// "Senator Edward M. Kennedy"), lower case, without a final dot: the
+/// engine reports the name without them, whatever the weights say, and
+/// the training command moves them out of gold spans (some corpora keep
+/// "Mr. Bennet" whole).
+#[rustfmt::skip]
+pub const SPAN_TITLES: &[&str] = &[
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "dame", "lady", "lord",
+    "mister", "doctor", "professor", "herr", "frau", "fräulein", "mme", "mlle", "monsieur",
+    "madame", "mademoiselle", "sr", "sra", "srta", "señor", "señora", "señorita", "dott",
+    "dottor", "dottore", "dottoressa", "senhor", "senhora", "dra", "dhr", "mevr", "meneer",
+    "mevrouw", "drs", "capt", "captain", "col", "colonel", "gen", "general", "lt", "lieutenant",
+    "sgt", "sergeant", "rev", "reverend", "fr", "father", "st", "saint", "king", "queen",
+    "prince", "princess", "president", "senator", "sen", "judge", "justice", "gov", "governor",
+    "mayor", "minister", "pope", "bishop", "archbishop", "cardinal", "uncle", "aunt",
+];
+
+/// [`SPAN_TITLES`] by their word hashes ([`Info::word`]), sorted.
+static TITLE_WORDS: LazyLock<Vec<u64>> = LazyLock::new(|| {
+    let mut v: Vec<u64> = SPAN_TITLES.iter().map(|w| fnv(w.as_bytes()) | 1).collect();
+    v.sort_unstable();
+    v
+});
+
 /// A score no labelling reaches: forbidden labels and transitions.
 const NEG: i32 = i32::MIN / 4;
 
@@ -172,6 +196,8 @@ pub struct Prepared {
     pub spans: Vec<(usize, usize)>,
     /// Per token of the windows, in order: the hard guard forbids a name.
     pub guarded: Vec<bool>,
+    /// Per token of the windows, in order: a [`SPAN_TITLES`] word.
+    pub title: Vec<bool>,
     /// Features (buckets) of the windows' tokens, in order: the `k`-th
     /// token's are `feats[offs[k]..offs[k + 1]]`.
     pub feats: Vec<u32>,
@@ -186,6 +212,7 @@ impl Prepared {
         self.windows.clear();
         self.spans.clear();
         self.guarded.clear();
+        self.title.clear();
         self.feats.clear();
         self.offs.clear();
         self.dict.clear();
@@ -405,6 +432,8 @@ impl<'s, 'a> Features<'s, 'a> {
                 p.spans.push((tok.s, tok.e + usize::from(dot)));
                 let g = self.guarded(i);
                 p.guarded.push(g);
+                p.title
+                    .push(self.info[i].cap != LOWER && TITLE_WORDS.binary_search(&self.info[i].word).is_ok());
                 out.clear();
                 if !g {
                     self.features(i, &mut out);
@@ -558,7 +587,8 @@ impl<'s, 'a> Features<'s, 'a> {
                         if last >= n || (first + 1..=last).any(|k| sc.gap(k) != " ") {
                             continue;
                         }
-                        let h = (first + 1..=last).fold(word(self.info, first), |h, k| pair(h, word(self.info, k)));
+                        let h = (first + 1..=last)
+                            .fold(word(self.info, first), |h, k| pair(h, word(self.info, k)));
                         if let Some(&kind) = GAZETTEER.get(&h) {
                             let at = match (len, i - first) {
                                 (1, _) => 0,
@@ -1102,7 +1132,12 @@ impl Model {
                 // The best labelling without this name.
                 let alt = self.viterbi(&b.em, Some((j, z)), &mut b.back, &mut b.alt);
                 let m = (best - alt).max(0) as f32 * self.scale;
-                out.push((p.spans[k0 + j].0, p.spans[k0 + z - 1].1, m));
+                // A title stays outside the span.
+                let mut first = j;
+                while first + 1 < z && p.title[k0 + first] {
+                    first += 1;
+                }
+                out.push((p.spans[k0 + first].0, p.spans[k0 + z - 1].1, m));
                 j = z;
             }
             k0 += len;
