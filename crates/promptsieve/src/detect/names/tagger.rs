@@ -64,7 +64,7 @@ const MAGIC: &[u8; 8] = b"PSNAMES1";
 /// The version of the feature set below. A weights file records the
 /// version it was trained with, and another is refused rather than
 /// misread: change it whenever a feature changes.
-pub const FEATURES: u16 = 1;
+pub const FEATURES: u16 = 2;
 
 /// Labels: outside, first token of a name, later token of a name.
 pub const O: u8 = 0;
@@ -242,7 +242,7 @@ fn prepare_with(names: &Names, text: &str, bits: u8, p: &mut Prepared, b: &mut B
 struct Buffers {
     info: Vec<Info>,
     caps_line: Vec<bool>,
-    sets: [Vec<u64>; 4],
+    sets: [Vec<u64>; 5],
     hashes: Vec<u64>,
     em: Vec<[i32; 3]>,
     back: Vec<[u8; 3]>,
@@ -282,6 +282,7 @@ struct Info {
 const DOC_RUN_FIRST: u8 = 1;
 const DOC_RUN_LAST: u8 = 2;
 const DOC_LOWER: u8 = 4;
+const DOC_MID: u8 = 8;
 
 struct Features<'s, 'a> {
     t: &'s str,
@@ -289,7 +290,7 @@ struct Features<'s, 'a> {
     info: &'s mut Vec<Info>,
     /// Per token: its line is mostly ALL-CAPS words.
     caps_line: &'s mut Vec<bool>,
-    sets: &'s mut [Vec<u64>; 4],
+    sets: &'s mut [Vec<u64>; 5],
     hashes: &'s mut Vec<u64>,
 }
 
@@ -489,8 +490,8 @@ impl<'s, 'a> Features<'s, 'a> {
     /// Schulman said"), and whether it appears in lower case (a common word
     /// capitalised at a sentence start).
     fn document(&mut self, windows: &[(usize, usize)]) {
-        let [firsts, lasts, capitals, lower] = &mut *self.sets;
-        for v in [&mut *firsts, &mut *lasts, &mut *capitals, &mut *lower] {
+        let [firsts, lasts, capitals, lower, mids] = &mut *self.sets;
+        for v in [&mut *firsts, &mut *lasts, &mut *capitals, &mut *lower, &mut *mids] {
             v.clear();
         }
         // Which (length, first byte) pairs the capitalised words have: most
@@ -509,13 +510,16 @@ impl<'s, 'a> Features<'s, 'a> {
                 if inf.run & 3 == 3 {
                     lasts.push(inf.word);
                 }
+                if inf.cap == TITLE_CASE && !tok.sent_start {
+                    mids.push(inf.word);
+                }
                 if inf.cap != LOWER {
                     capitals.push(inf.word);
                     seen |= key(self.sc.low(k));
                 }
             }
         }
-        for v in [&mut *firsts, &mut *lasts, &mut *capitals] {
+        for v in [&mut *firsts, &mut *lasts, &mut *capitals, &mut *mids] {
             v.sort_unstable();
             v.dedup();
         }
@@ -551,6 +555,13 @@ impl<'s, 'a> Features<'s, 'a> {
                 }
                 if inf.cap != LOWER && lower.binary_search(&w).is_ok() {
                     doc |= DOC_LOWER;
+                }
+                // A sentence's first word written capitalised mid-sentence
+                // elsewhere: a name, not a capitalised common word (unless
+                // it is a never-name: "May I … for May 5th").
+                let tok = &self.sc.toks[k];
+                if tok.sent_start && !tok.never && mids.binary_search(&w).is_ok() {
+                    doc |= DOC_MID;
                 }
                 inf.doc = doc;
             }
@@ -653,7 +664,7 @@ impl<'s, 'a> Features<'s, 'a> {
         f(Kind::NextLexicon, u64::from(n1.lex) | u64::from(n1.cap) << 13 | cap << 16);
         f(Kind::PrevCap, u64::from(p1.cap) | u64::from(p1.dict) << 3 | cap << 7 | u64::from(me.dict) << 10);
         f(Kind::NextCap, u64::from(n1.cap) | u64::from(n1.dict) << 3 | cap << 7 | u64::from(me.dict) << 10);
-        f(Kind::Document, u64::from(me.doc) | u64::from(me.run) << 3 | cap << 6);
+        f(Kind::Document, u64::from(me.doc) | u64::from(me.run) << 4 | cap << 7);
         f(Kind::Gazetteer, u64::from(me.gaz) | cap << 7 | u64::from(tok.sent_start) << 10);
         f(Kind::Run, u64::from(me.run) | u64::from(me.dict) << 3 | u64::from(tok.sent_start) << 7);
     }
