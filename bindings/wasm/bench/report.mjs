@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { Miniflare } from "miniflare";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const wasm = join(root, "pkg", "web", "promptsieve_bg.wasm");
+const wasm = join(root, "pkg", "web", "promptsieve_native_bg.wasm");
 const bytes = readFileSync(wasm);
 const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
 
@@ -36,7 +36,7 @@ const mf = new Miniflare({
   modules: [
     { type: "ESModule", path: "worker.mjs", contents: readFileSync(join(root, "examples", "worker", "worker.mjs"), "utf8") },
     { type: "ESModule", path: "promptsieve", contents: readFileSync(join(pkg, "promptsieve.js"), "utf8") },
-    { type: "CompiledWasm", path: "promptsieve/promptsieve_bg.wasm", contents: bytes },
+    { type: "CompiledWasm", path: "promptsieve/promptsieve_native_bg.wasm", contents: bytes },
     ...readdirSync(join(pkg, "snippets")).map((d) => ({
       type: "ESModule",
       path: `snippets/${d}/js/errors.js`,

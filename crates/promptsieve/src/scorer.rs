@@ -43,7 +43,7 @@ use std::cell::RefCell;
 
 use crate::finding::{Category, Finding, Span};
 use crate::normalize;
-use crate::util::reader::Reader;
+use crate::util::reader::{Reader, push_leb128};
 
 /// Runs `$new` with `$b` bound to a bucket of the features of the
 /// normalised view `$view` and `$range` to the byte range of an n-gram in
@@ -313,17 +313,8 @@ impl Model {
         out.extend_from_slice(&(kept.len() as u32).to_le_bytes());
         let mut prev = 0usize;
         for (k, &(i, q)) in kept.iter().enumerate() {
-            let mut gap = if k == 0 { i } else { i - prev };
+            push_leb128(&mut out, if k == 0 { i } else { i - prev });
             prev = i;
-            loop {
-                let byte = (gap & 0x7f) as u8;
-                gap >>= 7;
-                if gap == 0 {
-                    out.push(byte);
-                    break;
-                }
-                out.push(byte | 0x80);
-            }
             out.push(q as u8);
         }
         out

@@ -43,3 +43,17 @@ impl<'a> Reader<'a> {
         Err("bad varint".into())
     }
 }
+
+/// Appends `v` as an unsigned LEB128 varint, the form [`Reader::leb128`]
+/// reads (the model files' gaps between kept buckets).
+pub(crate) fn push_leb128(out: &mut Vec<u8>, mut v: usize) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}

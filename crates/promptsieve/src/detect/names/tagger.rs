@@ -56,7 +56,7 @@ use super::{
     CLOSINGS, FIELD_LABELS, GREETINGS, LOC_BEFORE, Map, Names, ORG_AFTER, ORG_BEFORE, PARTICLES,
     SPEECH_AFTER, STREET, STRONG_PHRASES, Scan, TITLES, WEAK_AFTER, WEAK_BEFORE, py_strip,
 };
-use crate::util::reader::Reader;
+use crate::util::reader::{Reader, push_leb128};
 
 /// Magic bytes of the weights file.
 const MAGIC: &[u8; 8] = b"PSNAMES1";
@@ -1036,17 +1036,8 @@ impl Model {
         out.extend_from_slice(&(kept.len() as u32).to_le_bytes());
         let mut prev = 0usize;
         for (k, &(i, w)) in kept.iter().enumerate() {
-            let mut gap = if k == 0 { i } else { i - prev };
+            push_leb128(&mut out, if k == 0 { i } else { i - prev });
             prev = i;
-            loop {
-                let byte = (gap & 0x7f) as u8;
-                gap >>= 7;
-                if gap == 0 {
-                    out.push(byte);
-                    break;
-                }
-                out.push(byte | 0x80);
-            }
             out.extend_from_slice(&[w[0] as u8, w[1] as u8]);
         }
         out
