@@ -29,7 +29,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use promptsieve::name_tagger::{B, I, Model, O, Prepared, SPAN_TITLES, Trained, prepare};
+use promptsieve::name_tagger::{B, I, Model, NEG, O, Prepared, SPAN_TITLES, Trained, prepare, viterbi};
 
 use crate::out;
 
@@ -258,8 +258,6 @@ struct Perceptron {
     c: i64,
 }
 
-const NEG: i64 = i64::MIN / 4;
-
 impl Perceptron {
     fn new(bits: u8) -> Perceptron {
         let n = 1usize << bits;
@@ -278,7 +276,7 @@ impl Perceptron {
     /// labelling differs from the gold one.
     fn learn(&mut self, feats: &[&[u32]], gold: &[u8]) {
         let n = gold.len();
-        let mut em = vec![[0i64; 3]; n];
+        let mut em = vec![[0i32; 3]; n];
         for (k, fs) in feats.iter().enumerate() {
             if fs.is_empty() {
                 // A guarded token: O only.
@@ -288,7 +286,7 @@ impl Perceptron {
             for &f in *fs {
                 let w = &self.w[f as usize];
                 for y in 0..3 {
-                    em[k][y] += i64::from(w[y]);
+                    em[k][y] = em[k][y].saturating_add(w[y]);
                 }
             }
         }
@@ -340,38 +338,16 @@ impl Perceptron {
         self.c += 1;
     }
 
-    fn viterbi(&self, em: &[[i64; 3]]) -> Vec<u8> {
-        let n = em.len();
-        let allowed = |x: usize, y: usize| !(x == usize::from(O) && y == usize::from(I));
-        let mut back = vec![[0u8; 3]; n];
-        let mut dp = [0i64; 3];
-        for y in 0..3 {
-            dp[y] = if y == usize::from(I) { NEG } else { i64::from(self.start[y]) + em[0][y] };
-        }
-        for k in 1..n {
-            let mut next = [NEG; 3];
-            for y in 0..3 {
-                let (mut best, mut arg) = (i64::MIN, 0u8);
-                for (x, &d) in dp.iter().enumerate() {
-                    let s = if allowed(x, y) { d + i64::from(self.trans[x][y]) } else { NEG };
-                    if s > best {
-                        (best, arg) = (s, x as u8);
-                    }
-                }
-                next[y] = (best + em[k][y]).max(NEG);
-                back[k][y] = arg;
-            }
-            dp = next;
-        }
-        let mut y = (0..3).fold(0usize, |b, x| if dp[x] > dp[b] { x } else { b });
-        let mut out = vec![O; n];
-        for k in (0..n).rev() {
-            out[k] = y as u8;
-            if k > 0 {
-                y = usize::from(back[k][y]);
-            }
-        }
-        out
+    /// The best labelling of a window under the current weights, by the
+    /// engine's own decoder, with an I never first or after an O.
+    fn viterbi(&self, em: &[[i32; 3]]) -> Vec<u8> {
+        let mut start = self.start;
+        start[usize::from(I)] = NEG;
+        let mut trans = self.trans;
+        trans[usize::from(O)][usize::from(I)] = NEG;
+        let (mut back, mut labels) = (Vec::new(), Vec::new());
+        viterbi(&start, &trans, em, None, &mut back, &mut labels);
+        labels
     }
 
     /// The averaged weights, relative to O.

@@ -98,7 +98,7 @@ static TITLE_WORDS: LazyLock<Vec<u64>> = LazyLock::new(|| {
 });
 
 /// A score no labelling reaches: forbidden labels and transitions.
-const NEG: i32 = i32::MIN / 4;
+pub const NEG: i32 = i32::MIN / 4;
 
 /// The feature kinds, each hashed with its value into one bucket.
 #[derive(Clone, Copy)]
@@ -1152,9 +1152,7 @@ impl Model {
         self.m0
     }
 
-    /// The score of the best labelling of a window with emissions `em`,
-    /// the labelling written to `labels`; with `outside = Some(j..z)`
-    /// those tokens are held to O.
+    /// [`viterbi`] with this model's start and transition weights.
     fn viterbi(
         &self,
         em: &[[i32; 3]],
@@ -1162,46 +1160,63 @@ impl Model {
         back: &mut Vec<[u8; 3]>,
         labels: &mut Vec<u8>,
     ) -> i32 {
-        let n = em.len();
-        back.clear();
-        back.resize(n, [0; 3]);
-        let held = |k: usize| outside.is_some_and(|(j, z)| (j..z).contains(&k));
-        let emit = |k: usize, y: usize| if y != 0 && held(k) { NEG } else { em[k][y] };
-        let mut dp = [0i32; 3];
-        for (y, d) in dp.iter_mut().enumerate() {
-            *d = self.start[y].saturating_add(emit(0, y));
-        }
-        for (k, back) in back.iter_mut().enumerate().skip(1) {
-            let mut next = [NEG; 3];
-            for (y, slot) in next.iter_mut().enumerate() {
-                let (mut best, mut arg) = (i32::MIN, 0u8);
-                for (x, &d) in dp.iter().enumerate() {
-                    let s = d.saturating_add(self.trans[x][y]);
-                    if s > best {
-                        (best, arg) = (s, x as u8);
-                    }
-                }
-                *slot = best.saturating_add(emit(k, y)).max(NEG);
-                back[y] = arg;
-            }
-            dp = next;
-        }
-        let (mut y, mut best) = (0usize, dp[0]);
-        for (x, &d) in dp.iter().enumerate().skip(1) {
-            if d > best {
-                (y, best) = (x, d);
-            }
-        }
-        labels.clear();
-        labels.resize(n, O);
-        for k in (0..n).rev() {
-            labels[k] = y as u8;
-            if k > 0 {
-                y = usize::from(back[k][y]);
-            }
-        }
-        best
+        viterbi(&self.start, &self.trans, em, outside, back, labels)
     }
+}
+
+/// The score of the best labelling of a window with emissions `em` (per
+/// token, the scores of O, B, I), start weights `start` and transition
+/// weights `trans[from][to]` (forbidden ones at [`NEG`]), the labelling
+/// written to `labels`; with `outside = Some(j..z)` those tokens are held
+/// to O. Ties go to the lower label, so the engine and the training
+/// command decode alike.
+pub fn viterbi(
+    start: &[i32; 3],
+    trans: &[[i32; 3]; 3],
+    em: &[[i32; 3]],
+    outside: Option<(usize, usize)>,
+    back: &mut Vec<[u8; 3]>,
+    labels: &mut Vec<u8>,
+) -> i32 {
+    let n = em.len();
+    back.clear();
+    back.resize(n, [0; 3]);
+    let held = |k: usize| outside.is_some_and(|(j, z)| (j..z).contains(&k));
+    let emit = |k: usize, y: usize| if y != 0 && held(k) { NEG } else { em[k][y] };
+    let mut dp = [0i32; 3];
+    for (y, d) in dp.iter_mut().enumerate() {
+        *d = start[y].saturating_add(emit(0, y));
+    }
+    for (k, back) in back.iter_mut().enumerate().skip(1) {
+        let mut next = [NEG; 3];
+        for (y, slot) in next.iter_mut().enumerate() {
+            let (mut best, mut arg) = (i32::MIN, 0u8);
+            for (x, &d) in dp.iter().enumerate() {
+                let s = d.saturating_add(trans[x][y]);
+                if s > best {
+                    (best, arg) = (s, x as u8);
+                }
+            }
+            *slot = best.saturating_add(emit(k, y)).max(NEG);
+            back[y] = arg;
+        }
+        dp = next;
+    }
+    let (mut y, mut best) = (0usize, dp[0]);
+    for (x, &d) in dp.iter().enumerate().skip(1) {
+        if d > best {
+            (y, best) = (x, d);
+        }
+    }
+    labels.clear();
+    labels.resize(n, O);
+    for k in (0..n).rev() {
+        labels[k] = y as u8;
+        if k > 0 {
+            y = usize::from(back[k][y]);
+        }
+    }
+    best
 }
 
 /// The embedded model.
