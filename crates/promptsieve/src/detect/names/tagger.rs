@@ -92,7 +92,7 @@ pub const SPAN_TITLES: &[&str] = &[
 
 /// [`SPAN_TITLES`] by their word hashes ([`Info::word`]), sorted.
 static TITLE_WORDS: LazyLock<Vec<u64>> = LazyLock::new(|| {
-    let mut v: Vec<u64> = SPAN_TITLES.iter().map(|w| fnv(w.as_bytes()) | 1).collect();
+    let mut v: Vec<u64> = SPAN_TITLES.iter().map(|w| word_hash(w)).collect();
     v.sort_unstable();
     v
 });
@@ -416,7 +416,7 @@ impl<'s, 'a> Features<'s, 'a> {
                 }
                 let low = self.sc.low(j);
                 let inf = &mut self.info[j];
-                inf.word = fnv(low.as_bytes()) | 1;
+                inf.word = word_hash(low);
                 inf.shape = shape(&self.t[tok.s..tok.e]);
                 inf.lex = LEXICON.get(low).copied().unwrap_or(0);
             }
@@ -530,11 +530,7 @@ impl<'s, 'a> Features<'s, 'a> {
                 if self.info[j].cap != LOWER || seen & key(self.sc.low(j)) == 0 {
                     continue;
                 }
-                let h = if self.info[j].word != 0 {
-                    self.info[j].word
-                } else {
-                    fnv(self.sc.low(j).as_bytes()) | 1
-                };
+                let h = Self::word(self.info, self.sc, j);
                 if capitals.binary_search(&h).is_ok() {
                     lower.push(h);
                 }
@@ -578,11 +574,6 @@ impl<'s, 'a> Features<'s, 'a> {
     fn gazetteer(&mut self, windows: &[(usize, usize)]) {
         let sc = self.sc;
         let n = sc.toks.len();
-        // A word's hash, computed where the windows' words were not.
-        let word = |info: &[Info], k: usize| match info[k].word {
-            0 => fnv(sc.low(k).as_bytes()) | 1,
-            w => w,
-        };
         for &(a, b) in windows {
             for i in a..b {
                 // Entries are proper nouns: a lower-case word is only ever
@@ -598,8 +589,9 @@ impl<'s, 'a> Features<'s, 'a> {
                         if last >= n || (first + 1..=last).any(|k| sc.gap(k) != " ") {
                             continue;
                         }
-                        let h = (first + 1..=last)
-                            .fold(word(self.info, first), |h, k| pair(h, word(self.info, k)));
+                        let h = (first + 1..=last).fold(Self::word(self.info, sc, first), |h, k| {
+                            pair(h, Self::word(self.info, sc, k))
+                        });
                         if let Some(&kind) = GAZETTEER.get(&h) {
                             let at = match (len, i - first) {
                                 (1, _) => 0,
@@ -667,6 +659,16 @@ impl<'s, 'a> Features<'s, 'a> {
         f(Kind::Document, u64::from(me.doc) | u64::from(me.run) << 4 | cap << 7);
         f(Kind::Gazetteer, u64::from(me.gaz) | cap << 7 | u64::from(tok.sent_start) << 10);
         f(Kind::Run, u64::from(me.run) | u64::from(me.dict) << 3 | u64::from(tok.sent_start) << 7);
+    }
+
+    /// Token `k`'s word hash: [`Info::word`] where the windows computed
+    /// it, else computed here. (Takes the fields, not `self`, so that it
+    /// can run while [`Features::sets`] is borrowed.)
+    fn word(info: &[Info], sc: &Scan<'_>, k: usize) -> u64 {
+        match info[k].word {
+            0 => word_hash(sc.low(k)),
+            w => w,
+        }
     }
 
     /// The punctuation before token `i` (the gap after the last token for
@@ -760,6 +762,12 @@ fn suffix(s: &str, chars: usize) -> &str {
 
 const K1: u64 = 0x9e37_79b9_7f4a_7c15;
 
+/// A lower-cased word's hash as [`Info::word`] holds it (never 0, which
+/// marks "not computed").
+fn word_hash(low: &str) -> u64 {
+    fnv(low.as_bytes()) | 1
+}
+
 fn fnv(b: &[u8]) -> u64 {
     b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| (h ^ u64::from(c)).wrapping_mul(0x100_0000_01b3))
 }
@@ -783,7 +791,7 @@ static GAZETTEER: LazyLock<Map<u64, u8>> = LazyLock::new(|| {
         (include_str!("../../../../../rules/dict/organisations.txt"), GAZ_ORGANISATION),
     ] {
         for entry in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
-            let mut words = entry.split(' ').map(|w| fnv(w.as_bytes()) | 1);
+            let mut words = entry.split(' ').map(word_hash);
             let first = words.next().unwrap_or(0);
             *m.entry(words.fold(first, pair)).or_default() |= kind;
         }
