@@ -18,13 +18,13 @@ pub(crate) use expand::{expand_phrase, expand_phrase_up_to, required_literals};
 
 /// The default packs, embedded at compile time: `(name, TOML source)`.
 const DEFAULT_PACKS: &[(&str, &str)] = &[
-    ("injection", include_str!("../../../../rules/packs/injection.toml")),
-    ("injection-grammar", include_str!("../../../../rules/packs/injection-grammar.toml")),
-    ("hidden", include_str!("../../../../rules/packs/hidden.toml")),
-    ("pii", include_str!("../../../../rules/packs/pii.toml")),
-    ("secrets", include_str!("../../../../rules/packs/secrets.toml")),
-    ("pii-phone", include_str!("../../../../rules/packs/pii-phone.toml")),
-    ("pii-person", include_str!("../../../../rules/packs/pii-person.toml")),
+    ("injection", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/injection.toml"))),
+    ("injection-grammar", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/injection-grammar.toml"))),
+    ("hidden", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/hidden.toml"))),
+    ("pii", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/pii.toml"))),
+    ("secrets", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/secrets.toml"))),
+    ("pii-phone", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/pii-phone.toml"))),
+    ("pii-person", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/pii-person.toml"))),
 ];
 
 /// A parsed rule pack, ready to be compiled into a [`Scanner`](crate::Scanner).

@@ -1,5 +1,6 @@
 //! Crate-private helpers.
 
+pub(crate) mod front;
 pub(crate) mod hidden;
 pub(crate) mod reader;
 

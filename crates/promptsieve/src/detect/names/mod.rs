@@ -287,14 +287,21 @@ fn in_identifier(t: &str, s: usize, e: usize) -> bool {
     groups(':', 2, 6) || groups('-', 2, 6) || groups('.', 4, 3)
 }
 
-/// The four embedded dictionaries (`rules/dict/`), compiled.
+/// The four dictionaries of `rules/dict/`, front-coded by `build.rs`.
+pub(crate) const EMBEDDED_DICTS: [(&str, &[u8]); 4] = [
+    ("first-names", include_bytes!(concat!(env!("OUT_DIR"), "/rules/dict/first-names.fc"))),
+    ("last-names", include_bytes!(concat!(env!("OUT_DIR"), "/rules/dict/last-names.fc"))),
+    ("name-words", include_bytes!(concat!(env!("OUT_DIR"), "/rules/dict/name-words.fc"))),
+    ("never-names", include_bytes!(concat!(env!("OUT_DIR"), "/rules/dict/never-names.fc"))),
+];
+
+/// The four embedded dictionaries, compiled.
 pub(crate) fn default_names() -> Names {
-    Names::new(
-        include_str!("../../../../../rules/dict/first-names.txt"),
-        include_str!("../../../../../rules/dict/last-names.txt"),
-        include_str!("../../../../../rules/dict/name-words.txt"),
-        include_str!("../../../../../rules/dict/never-names.txt"),
-    )
+    let [first, last, words, never] = EMBEDDED_DICTS.map(|(name, data)| {
+        // Checked by the test suite; a failure here is a bug in build.rs.
+        crate::util::front::decode(data).unwrap_or_else(|e| panic!("embedded dictionary {name}: {e}"))
+    });
+    Names::new(&first, &last, &words, &never)
 }
 
 /// The `person-names` rule: dictionaries and context on the original text

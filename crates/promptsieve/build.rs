@@ -1,0 +1,97 @@
+//! Prepares the embedded data (`rules/`) in the form the crate embeds, in
+//! `$OUT_DIR/rules/`:
+//!
+//! - rule packs and grammar vocabularies are parsed and written back as
+//!   plain TOML, without comments; without the `pack-examples` feature
+//!   (the npm package's WebAssembly) also without their examples, which
+//!   the Rust test suite runs from the same files;
+//! - the name dictionaries are front-coded (each line: the length of the
+//!   prefix it shares with the line before, then the rest), which roughly
+//!   halves them; `util::front::decode` restores the sorted lines.
+//!
+//! The sources in `rules/` stay what people read and edit. The output is a
+//! pure function of them, so builds are reproducible.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const PACKS: &[&str] =
+    &["injection", "injection-grammar", "hidden", "pii", "secrets", "pii-phone", "pii-person"];
+const GRAMMARS: &[&str] = &[
+    "en", "es", "fr", "de", "pt", "it", "nl", "pl", "id", "zh", "ja", "ru", "ko", "tr", "ar", "hi", "hi-Latn",
+];
+const DICTS: &[&str] = &["first-names", "last-names", "name-words", "never-names"];
+
+fn main() {
+    let rules = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../rules");
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("rules");
+    let examples = std::env::var_os("CARGO_FEATURE_PACK_EXAMPLES").is_some();
+    for dir in ["packs", "grammar", "dict"] {
+        fs::create_dir_all(out.join(dir)).unwrap();
+        println!("cargo:rerun-if-changed={}", rules.join(dir).display());
+    }
+    for name in PACKS {
+        rewrite(&rules, &out, &format!("packs/{name}.toml"), |t| {
+            if !examples && let Some(toml::Value::Array(rs)) = t.get_mut("rule") {
+                for r in rs.iter_mut().filter_map(toml::Value::as_table_mut) {
+                    r.remove("examples");
+                }
+            }
+        });
+    }
+    for name in GRAMMARS {
+        rewrite(&rules, &out, &format!("grammar/{name}.toml"), |t| {
+            if !examples {
+                t.remove("example");
+                t.remove("counter");
+            }
+        });
+    }
+    for name in DICTS {
+        let rel = format!("dict/{name}.txt");
+        let src = read(&rules, &rel);
+        write(&out.join(format!("dict/{name}.fc")), &front_code(&rel, &src));
+    }
+}
+
+fn read(rules: &Path, rel: &str) -> String {
+    let path = rules.join(rel);
+    println!("cargo:rerun-if-changed={}", path.display());
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Writes only when the content changed, so a rebuild does not touch the
+/// file (and recompile the crate) for nothing.
+fn write(path: &Path, data: &[u8]) {
+    if fs::read(path).ok().as_deref() != Some(data) {
+        fs::write(path, data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
+
+fn rewrite(rules: &Path, out: &Path, rel: &str, edit: impl Fn(&mut toml::Table)) {
+    let src = read(rules, rel);
+    // A syntax error is reported by the crate's own tests with the file's
+    // line numbers, so here it only stops the build with the same message.
+    let mut table: toml::Table = toml::from_str(&src).unwrap_or_else(|e| panic!("rules/{rel}: {e}"));
+    edit(&mut table);
+    let text = toml::to_string(&table).unwrap_or_else(|e| panic!("rules/{rel}: {e}"));
+    write(&out.join(rel), text.as_bytes());
+}
+
+/// Front-codes a sorted dictionary (comment lines dropped): per entry one
+/// byte with the length of the prefix shared with the entry before (at most
+/// 255), the remaining bytes, and a newline.
+fn front_code(rel: &str, src: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(src.len() / 2);
+    let mut prev: &[u8] = &[];
+    for line in src.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let b = line.as_bytes();
+        let k = b.iter().zip(prev).take_while(|(x, y)| x == y).count().min(255);
+        assert!(!b.contains(&b'\r'), "rules/{rel}: carriage return in {line:?}");
+        out.push(k as u8);
+        out.extend_from_slice(&b[k..]);
+        out.push(b'\n');
+        prev = b;
+    }
+    out
+}
