@@ -144,7 +144,7 @@ struct EntitiesFile {
 }
 
 pub(crate) static ENTITIES: LazyLock<Entities> = LazyLock::new(|| {
-    let file: EntitiesFile = toml::from_str(include_str!("../../../rules/entities.toml"))
+    let file: EntitiesFile = crate::pack::from_toml_as(include_str!("../../../rules/entities.toml"))
         .unwrap_or_else(|e| panic!("rules/entities.toml: {e}"));
     let mut aliases = HashMap::new();
     for (name, alias) in &file.entities {

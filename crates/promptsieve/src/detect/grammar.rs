@@ -149,7 +149,7 @@ pub(crate) struct Language {
 
 /// Parses one vocabulary file; errors name the file.
 pub(crate) fn parse_vocab(file: &str, src: &str) -> Result<Language, String> {
-    let v: VocabFile = toml::from_str(src).map_err(|e| format!("{file}: {e}"))?;
+    let v: VocabFile = crate::pack::from_toml_as(src).map_err(|e| format!("{file}: {e}"))?;
     let order = match v.language.order.as_str() {
         "vo" => Order::Vo,
         "ov" => Order::Ov,
