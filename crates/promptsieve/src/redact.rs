@@ -827,7 +827,7 @@ pub(crate) fn redact(text: &str, findings: &[Finding], opts: &RedactOptions, vau
                 chosen.push((span, f));
             }
         }
-        chosen.sort_by_key(|(span, _)| (span.start, span.end));
+        crate::util::sort::sort_by_key(&mut chosen, |(span, _)| (span.start, span.end));
     }
     let mut numbers = Numberer::new(vault, text);
     let mut out = String::with_capacity(text.len());

@@ -952,7 +952,7 @@ fn merge(
     }
     let live = meant.iter().any(|m| m.3 >= LIVE_SCORE);
     hits.retain(|h| h.score > 0.0 || !engine.rules[h.rule as usize].category.is_attack());
-    hits.sort_by_key(|h| (h.rule, h.start, h.end));
+    crate::util::sort::sort_by_key(&mut hits, |h| (h.rule, h.start, h.end));
     let mut merged: Vec<Hit> = Vec::with_capacity(hits.len());
     for h in hits {
         if let Some(last) = merged.last_mut()
@@ -1051,7 +1051,9 @@ fn quoted(text: &str, start: usize, end: usize) -> bool {
 
 /// The order every report uses: by start, then end, then rule id.
 fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| (a.span.start, a.span.end, &a.rule).cmp(&(b.span.start, b.span.end, &b.rule)));
+    crate::util::sort::sort_by(findings, |a, b| {
+        (a.span.start, a.span.end, &a.rule).cmp(&(b.span.start, b.span.end, &b.rule))
+    });
 }
 
 /// Personal data and secrets are values: when two rules report overlapping
@@ -1144,7 +1146,7 @@ fn risk(findings: &[Finding], mentioned: &[(String, Span)], engine: &Engine) -> 
         .filter(|f| f.rule == SCORER_RULE)
         .map(|f| (if is_mentioned(f) { MENTIONED } else { f.rule.as_str() }, f.score))
         .collect();
-    attacks.sort_by_key(|f| (f.span.start, f.span.end));
+    crate::util::sort::sort_by_key(&mut attacks, |f| (f.span.start, f.span.end));
     let mut i = 0;
     while i < attacks.len() {
         let (mut end, mut top) = (attacks[i].span.end, attacks[i]);

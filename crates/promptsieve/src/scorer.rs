@@ -649,7 +649,7 @@ pub fn features(text: &str, spec: &FeatureSpec) -> (Vec<(u32, f32)>, usize) {
         });
         let value = 1.0 / root(distinct);
         let mut v: Vec<(u32, f32)> = buckets.into_iter().map(|b| (b, value)).collect();
-        v.sort_unstable_by_key(|&(b, _)| b);
+        crate::util::sort::sort_by_key(&mut v, |&(b, _)| b);
         (v, words)
     })
 }

@@ -797,7 +797,7 @@ impl Grammar {
                 }
             }
         }
-        hits.sort_by_key(|h| (h.start, h.end));
+        crate::util::sort::sort_by_key(&mut hits, |h| (h.start, h.end));
         if hits.is_empty() {
             return Matched { hits, halves: Vec::new(), ends: Vec::new(), quotes: Vec::new() };
         }

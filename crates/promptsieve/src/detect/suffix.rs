@@ -765,7 +765,7 @@ fn structure_events(masked: &str) -> Vec<(usize, f64)> {
             paragraph_events(&masked[ps..pe], ps, &mut ev);
         }
     }
-    ev.sort_by_key(|e| e.0);
+    crate::util::sort::sort_by_key(&mut ev, |e| e.0);
     ev
 }
 

@@ -76,7 +76,7 @@ impl Required {
                     && std::str::from_utf8(&s.concat()).is_ok()
             })
             .collect();
-        sets.sort_by_key(|s| std::cmp::Reverse(rank(s)));
+        crate::util::sort::sort_by_key(&mut sets, |s| std::cmp::Reverse(rank(s)));
         let groups = sets
             .into_iter()
             .take(MAX_GROUPS)

@@ -91,9 +91,13 @@ impl RulePack {
         // Rule by rule, so that a schema error names the rule (the TOML
         // value has no line numbers left).
         for (i, r) in file.rule.into_iter().enumerate() {
-            let id = r.get("id").and_then(serde_json::Value::as_str).map(|id| format!(" ({id:?})")).unwrap_or_default();
-            let mut r: RuleDef =
-                serde_json::from_value(r).map_err(|e| BuildError::syntax(name, format!("rule {}{id}: {e}", i + 1)))?;
+            let id = r
+                .get("id")
+                .and_then(serde_json::Value::as_str)
+                .map(|id| format!(" ({id:?})"))
+                .unwrap_or_default();
+            let mut r: RuleDef = serde_json::from_value(r)
+                .map_err(|e| BuildError::syntax(name, format!("rule {}{id}: {e}", i + 1)))?;
             r.weights = Some(r.weights.unwrap_or_default().or(base));
             rules.push(r);
         }
@@ -328,4 +332,3 @@ pub(crate) struct Examples {
     #[serde(default)]
     pub(crate) no_match: Vec<String>,
 }
-

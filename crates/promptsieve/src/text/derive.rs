@@ -826,7 +826,7 @@ pub(crate) fn mixed_script(text: &str, knows: &dyn Fn(&str) -> bool) -> Option<D
             let Some(l) = hit else { continue };
             subs.extend(unmapped.iter().map(|&j| (w[j].0, w[j].1, char::from(l))));
         }
-        subs.sort_unstable_by_key(|s| s.0);
+        crate::util::sort::sort_by_key(&mut subs, |s| s.0);
         for &(at, c, r) in &subs {
             d.copy(text, copied, at);
             d.emit(r.encode_utf8(&mut [0; 4]), at, at + c.len_utf8());

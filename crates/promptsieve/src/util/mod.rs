@@ -3,6 +3,7 @@
 pub(crate) mod front;
 pub(crate) mod hidden;
 pub(crate) mod reader;
+pub(crate) mod sort;
 
 /// The nearest char boundary of `s` at or before `i` (clamped to the end).
 pub(crate) fn floor_boundary(s: &str, i: usize) -> usize {

@@ -1097,7 +1097,7 @@ impl Model {
             }
         }
         if out.len() > tagged {
-            out.sort_by_key(|&(s, e, _)| (s, e));
+            crate::util::sort::sort_by_key(&mut out, |&(s, e, _)| (s, e));
         }
         out
     }
