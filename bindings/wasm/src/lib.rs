@@ -98,9 +98,11 @@ impl NativeScanner {
 
     #[wasm_bindgen(js_name = outputStream)]
     pub fn output_stream(&self, context: &str) -> Result<NativeOutputStream, JsValue> {
-        let ctx: ps::OutputContext = serde_json::from_str(context).map_err(|e| {
-            make_error("options", &format!("invalid output context options: {e}"), None, None, "")
-        })?;
+        // Through a JSON value, as the core reads every options type.
+        let ctx: ps::OutputContext =
+            serde_json::from_str::<serde_json::Value>(context).and_then(serde_json::from_value).map_err(
+                |e| make_error("options", &format!("invalid output context options: {e}"), None, None, ""),
+            )?;
         Ok(NativeOutputStream { inner: ps::OutputStream::new(self.engine.scanner(), &ctx) })
     }
 }

@@ -394,9 +394,12 @@ impl CheckOptions {
     }
 }
 
-/// serde_json with errors as configuration errors.
+/// serde_json with errors as configuration errors. The text is read into a
+/// `serde_json::Value` first, so that each options type is compiled for one
+/// deserializer (the value's, which rule packs use too), not also for JSON
+/// text: less `.wasm` code, and the same errors.
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T, BuildError> {
-    serde_json::from_str(json).map_err(|e| {
+    serde_json::from_str::<serde_json::Value>(json).and_then(serde_json::from_value).map_err(|e| {
         // Bindings write the JSON themselves: a position in it means
         // nothing to their caller.
         let mut msg = e.to_string();

@@ -598,7 +598,7 @@ impl Vault {
     /// assert!(promptsieve::Vault::from_json(r#"{"entries": 3}"#).is_err());
     /// ```
     pub fn from_json(json: &str) -> Result<Vault, BuildError> {
-        if serde_json::from_str::<Sealed>(json).is_ok() {
+        if crate::config::from_json::<Sealed>(json, "vault").is_ok() {
             return Err(BuildError::config(
                 "this vault is sealed: read it with from_sealed_json and its key",
             ));
