@@ -80,7 +80,7 @@ pub struct LmParams {
 
 impl Default for LmParams {
     fn default() -> LmParams {
-        LmParams { order: 5, floor: 0.3, tau: 5.0, min_count: 2, max_bits: 15 }
+        LmParams { order: 5, floor: 0.3, tau: 5.0, min_count: 2, max_bits: 14 }
     }
 }
 
