@@ -91,8 +91,20 @@
 //!
 //! # Crate features
 //!
-//! None yet: the crate has no optional parts. It needs no network and holds
-//! no global mutable state (the default scanner is compiled once, lazily).
+//! - `perf` (default): all of the `regex` crate's speed-ups. Without it the
+//!   lazy DFA and literal prefilters stay and captures run on the PikeVM:
+//!   the same results, a little slower, and less code (the npm package's
+//!   WebAssembly is built without it to stay under 1 MB gzipped).
+//! - `pack-examples` (default): the default packs' and grammar
+//!   vocabularies' examples are embedded, so
+//!   [`Scanner::verify_examples`] runs them too. Without it only the
+//!   examples of packs you add are run (the npm package's WebAssembly; the
+//!   Rust test suite runs the default ones from `rules/`).
+//! - `ts`: JSON schemas of the option and result types (`schemars`), from
+//!   which the npm package's TypeScript declarations are generated.
+//!
+//! The crate needs no network and holds no global mutable state (the
+//! default scanner is compiled once, lazily).
 
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
