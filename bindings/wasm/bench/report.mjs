@@ -32,11 +32,16 @@ for (let i = 0; i < 200; i++) {
 const pkg = join(root, "pkg", "web");
 const mf = new Miniflare({
   host: "127.0.0.1",
+  compatibilityDate: "2025-01-01",
+  bindings: { VAULT_KEY: "worker secret" },
   port: 0,
   modules: [
     { type: "ESModule", path: "worker.mjs", contents: readFileSync(join(root, "examples", "worker", "worker.mjs"), "utf8") },
     { type: "ESModule", path: "promptsieve", contents: readFileSync(join(pkg, "promptsieve.js"), "utf8") },
-    { type: "CompiledWasm", path: "promptsieve/promptsieve_native_bg.wasm", contents: bytes },
+    // The entry point's own imports, as in test/worker.test.mjs.
+    { type: "ESModule", path: "promptsieve_native.js", contents: readFileSync(join(pkg, "promptsieve_native.js"), "utf8") },
+    { type: "ESModule", path: "api.js", contents: readFileSync(join(pkg, "api.js"), "utf8") },
+    { type: "CompiledWasm", path: "promptsieve/promptsieve_bg.wasm", contents: bytes },
     ...readdirSync(join(pkg, "snippets")).map((d) => ({
       type: "ESModule",
       path: `snippets/${d}/js/errors.js`,
