@@ -5,22 +5,16 @@
 //!   plain TOML, without comments; without the `pack-examples` feature
 //!   (the npm package's WebAssembly) also without their examples, which
 //!   the Rust test suite runs from the same files;
-//! - the name dictionaries are front-coded (each line: the length of the
-//!   prefix it shares with the line before, then the rest), which roughly
-//!   halves them; `util::front::decode` restores the sorted lines.
+//! - the word lists of `rules/dict/` are front-coded (each line: the
+//!   length of the prefix it shares with the line before, then the rest),
+//!   which roughly halves the sorted name dictionaries, the ones embedded
+//!   this way; `util::front::decode` restores the lines.
 //!
 //! The sources in `rules/` stay what people read and edit. The output is a
 //! pure function of them, so builds are reproducible.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-
-const PACKS: &[&str] =
-    &["injection", "injection-grammar", "hidden", "pii", "secrets", "pii-phone", "pii-person"];
-const GRAMMARS: &[&str] = &[
-    "en", "es", "fr", "de", "pt", "it", "nl", "pl", "id", "zh", "ja", "ru", "ko", "tr", "ar", "hi", "hi-Latn",
-];
-const DICTS: &[&str] = &["first-names", "last-names", "name-words", "never-names"];
 
 fn main() {
     let rules = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../rules");
@@ -30,8 +24,11 @@ fn main() {
         fs::create_dir_all(out.join(dir)).unwrap();
         println!("cargo:rerun-if-changed={}", rules.join(dir).display());
     }
-    for name in PACKS {
-        rewrite(&rules, &out, &format!("packs/{name}.toml"), |t| {
+    // Every file of each folder: which ones are embedded is said once, by
+    // the `include_str!`s of pack/mod.rs and detect/grammar.rs and the
+    // `include_bytes!`s of detect/names/mod.rs.
+    for name in files(&rules, "packs", ".toml") {
+        rewrite(&rules, &out, &format!("packs/{name}"), |t| {
             if !examples && let Some(toml::Value::Array(rs)) = t.get_mut("rule") {
                 for r in rs.iter_mut().filter_map(toml::Value::as_table_mut) {
                     r.remove("examples");
@@ -39,19 +36,32 @@ fn main() {
             }
         });
     }
-    for name in GRAMMARS {
-        rewrite(&rules, &out, &format!("grammar/{name}.toml"), |t| {
+    for name in files(&rules, "grammar", ".toml") {
+        rewrite(&rules, &out, &format!("grammar/{name}"), |t| {
             if !examples {
                 t.remove("example");
                 t.remove("counter");
             }
         });
     }
-    for name in DICTS {
-        let rel = format!("dict/{name}.txt");
+    for name in files(&rules, "dict", ".txt") {
+        let rel = format!("dict/{name}");
         let src = read(&rules, &rel);
-        write(&out.join(format!("dict/{name}.fc")), &front_code(&rel, &src));
+        let stem = name.trim_end_matches(".txt");
+        write(&out.join(format!("dict/{stem}.fc")), &front_code(&rel, &src));
     }
+}
+
+/// The names of the files in `rules/<dir>` ending in `ext`, sorted.
+fn files(rules: &Path, dir: &str, ext: &str) -> Vec<String> {
+    let path = rules.join(dir);
+    let mut names: Vec<String> = fs::read_dir(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(ext))
+        .collect();
+    names.sort();
+    names
 }
 
 fn read(rules: &Path, rel: &str) -> String {

@@ -173,8 +173,7 @@ impl Scanner {
     }
 
     fn output_stream(&self, py: Python<'_>, context: String) -> PyResult<OutputStream> {
-        let ctx: ps::OutputContext = serde_json::from_str(&context)
-            .map_err(|e| error(py, "OptionError", format!("invalid output context: {e}"), None))?;
+        let ctx = ps::OutputContext::from_json(&context).map_err(|e| build_error(py, &e))?;
         Ok(OutputStream { inner: ps::OutputStream::new(self.engine.scanner(), &ctx) })
     }
 

@@ -98,11 +98,7 @@ impl NativeScanner {
 
     #[wasm_bindgen(js_name = outputStream)]
     pub fn output_stream(&self, context: &str) -> Result<NativeOutputStream, JsValue> {
-        // Through a JSON value, as the core reads every options type.
-        let ctx: ps::OutputContext =
-            serde_json::from_str::<serde_json::Value>(context).and_then(serde_json::from_value).map_err(
-                |e| make_error("options", &format!("invalid output context options: {e}"), None, None, ""),
-            )?;
+        let ctx = ps::OutputContext::from_json(context).map_err(|e| js_error(&e))?;
         Ok(NativeOutputStream { inner: ps::OutputStream::new(self.engine.scanner(), &ctx) })
     }
 }

@@ -346,7 +346,7 @@ impl Bound {
     /// # Ok::<(), promptsieve::BuildError>(())
     /// ```
     pub fn scan_output(&self, text: &str, ctx: &str, unit: Unit) -> Result<String, BuildError> {
-        let ctx: OutputContext = from_json(ctx, "output context")?;
+        let ctx = OutputContext::from_json(ctx)?;
         Ok(to_json(&report_data(&self.scanner.scan_output(text, &ctx), text, unit)))
     }
 

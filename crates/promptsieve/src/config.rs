@@ -399,15 +399,30 @@ impl CheckOptions {
 /// deserializer (the value's, which rule packs use too), not also for JSON
 /// text: less `.wasm` code, and the same errors.
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T, BuildError> {
-    serde_json::from_str::<serde_json::Value>(json).and_then(serde_json::from_value).map_err(|e| {
-        // Bindings write the JSON themselves: a position in it means
-        // nothing to their caller.
-        let mut msg = e.to_string();
-        if let Some(i) = msg.rfind(" at line ") {
-            msg.truncate(i);
-        }
-        BuildError::config(format!("invalid {what} options: {msg}"))
-    })
+    from_json_value(parse_json(json, what)?, what)
+}
+
+/// JSON text as a value, with [`from_json`]'s errors.
+pub(crate) fn parse_json(json: &str, what: &str) -> Result<serde_json::Value, BuildError> {
+    serde_json::from_str(json).map_err(|e| json_error(&e, what))
+}
+
+/// [`from_json`] of text already parsed.
+pub(crate) fn from_json_value<T: serde::de::DeserializeOwned>(
+    v: serde_json::Value,
+    what: &str,
+) -> Result<T, BuildError> {
+    serde_json::from_value(v).map_err(|e| json_error(&e, what))
+}
+
+fn json_error(e: &serde_json::Error, what: &str) -> BuildError {
+    // Bindings write the JSON themselves: a position in it means nothing
+    // to their caller.
+    let mut msg = e.to_string();
+    if let Some(i) = msg.rfind(" at line ") {
+        msg.truncate(i);
+    }
+    BuildError::config(format!("invalid {what} options: {msg}"))
 }
 
 #[cfg(test)]

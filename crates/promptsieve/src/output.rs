@@ -48,6 +48,24 @@ pub struct OutputContext {
     pub allowed_hosts: Vec<String>,
 }
 
+impl OutputContext {
+    /// Reads the context from JSON (what the bindings pass).
+    ///
+    /// # Errors
+    ///
+    /// Malformed JSON or unknown keys, as a configuration error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(promptsieve::OutputContext::from_json(r#"{"canaries": ["zx-91"]}"#).is_ok());
+    /// assert!(promptsieve::OutputContext::from_json(r#"{"allowedHost": ["x"]}"#).is_err());
+    /// ```
+    pub fn from_json(json: &str) -> Result<OutputContext, crate::BuildError> {
+        crate::config::from_json(json, "output context")
+    }
+}
+
 /// Words in a row that count as a verbatim leak of the system prompt.
 const LEAK_WORDS: usize = 8;
 

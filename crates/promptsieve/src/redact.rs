@@ -598,12 +598,14 @@ impl Vault {
     /// assert!(promptsieve::Vault::from_json(r#"{"entries": 3}"#).is_err());
     /// ```
     pub fn from_json(json: &str) -> Result<Vault, BuildError> {
-        if crate::config::from_json::<Sealed>(json, "vault").is_ok() {
+        // One parse: the sealed check reads the value without taking it.
+        let value = crate::config::parse_json(json, "vault")?;
+        if <Sealed as serde::Deserialize>::deserialize(&value).is_ok() {
             return Err(BuildError::config(
                 "this vault is sealed: read it with from_sealed_json and its key",
             ));
         }
-        let v: Vault = crate::config::from_json(json, "vault")?;
+        let v: Vault = crate::config::from_json_value(value, "vault")?;
         v.check()?;
         Ok(v)
     }
