@@ -10,6 +10,9 @@
 //!   which roughly halves the sorted name dictionaries, the ones embedded
 //!   this way; `util::front::decode` restores the lines.
 //!
+//! It also writes `bmp_alnum.bin`: `char::is_alphanumeric` for each code
+//! point of the Basic Multilingual Plane, one bit each (`util::is_alnum`).
+//!
 //! The sources in `rules/` stay what people read and edit. The output is a
 //! pure function of them, so builds are reproducible.
 
@@ -44,6 +47,15 @@ fn main() {
             }
         });
     }
+    // The build script runs on the same toolchain as the crate, so its
+    // Unicode tables are the ones the crate would consult.
+    let mut bits = vec![0u8; 0x10000 / 8];
+    for cp in 0..0x10000u32 {
+        if char::from_u32(cp).is_some_and(char::is_alphanumeric) {
+            bits[cp as usize / 8] |= 1 << (cp % 8);
+        }
+    }
+    write(&out.with_file_name("bmp_alnum.bin"), &bits);
     for name in files(&rules, "dict", ".txt") {
         let rel = format!("dict/{name}");
         let src = read(&rules, &rel);

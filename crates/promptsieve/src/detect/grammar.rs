@@ -8,13 +8,17 @@
 //! Matching works on *tokens* of the normalised view, not bytes: a token is a
 //! run of letters and digits of a spaced script, one character of a script
 //! written without spaces (Chinese, Japanese, Thai), or one other visible
-//! character. Slot phrases are tokenised the same way into a trie over word
-//! ids, so a phrase matches whole words only, across any whitespace, with no
-//! boundary checks; the dictionary holds each distinct word once, which
-//! keeps building cheap although the phrases expand to tens of thousands of
-//! variants. A scan tokenises the view once, looks each token up in a hash
-//! map, walks the trie from each token, then searches chains of slot hits
-//! left to right per sequence: work proportional to the text and the hits.
+//! character. Slot phrases are tokenised the same way into an automaton
+//! over word ids, so a phrase matches whole words only, across any
+//! whitespace, with no boundary checks; the dictionary holds each distinct
+//! word once. A phrase's `{a|b}` groups are not expanded: each alternative
+//! is a path that ends where the group's alternatives meet again, so the
+//! default vocabularies cost their written size, not their 200,000
+//! variants (a trie of the expanded phrases took two thirds of start-up
+//! to build: 369,000 nodes). A scan
+//! tokenises the view once, looks each token up in a hash map, walks the
+//! automaton from each token, then searches chains of slot hits left to
+//! right per sequence: work proportional to the text and the hits.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
@@ -231,7 +235,6 @@ impl Compiled {
         let slots: HashMap<String, u16> =
             names.iter().enumerate().map(|(i, n)| (n.to_string(), i as u16)).collect();
         let mut trie = Trie::default();
-        let mut toks = Vec::new();
         for (li, lang) in langs.iter().enumerate() {
             for (name, phrases) in &lang.slots {
                 let slot = slots[name];
@@ -241,21 +244,11 @@ impl Compiled {
                     // collapses): normalising before expanding is normalising
                     // each variant, once instead of thousands of times.
                     let normal = normalize::view(p).text.to_ascii_lowercase();
-                    if trie.insert_groups(&normal, slot, 1 << li)? {
-                        continue;
-                    }
-                    // A group glued to a word ("talimat{lar|ları}"): expand
-                    // the text, then tokenise each variant.
-                    let variants = expand_phrase_up_to(&normal, MAX_SLOT_VARIANTS)?
-                        .ok_or_else(|| format!("slot phrase {p:?} expands to too many variants"))?;
-                    for variant in variants {
-                        toks.clear();
-                        tokenize(&variant, &mut toks);
-                        trie.insert(&variant, &toks, slot, 1 << li);
-                    }
+                    trie.insert_phrase(&normal, slot, 1 << li)?;
                 }
             }
         }
+        trie.shareable = Vec::new();
         let mut by_first = vec![Vec::new(); 256];
         for stem in trie.stems.keys() {
             by_first[usize::from(stem.as_bytes()[0])].push(u8::try_from(stem.len()).unwrap_or(u8::MAX));
@@ -404,15 +397,8 @@ fn tokenize(v: &str, out: &mut Vec<Tok>) {
         if c.is_whitespace() {
             continue;
         }
-        let word = |c: char| {
-            if c.is_ascii() {
-                c.is_ascii_alphanumeric()
-            } else {
-                c.is_alphanumeric() && !is_unspaced_script(c)
-            }
-        };
-        let kind = if word(c) {
-            while it.peek().is_some_and(|&(_, n)| word(n)) {
+        let kind = if is_word_char(c) {
+            while it.peek().is_some_and(|&(_, n)| is_word_char(n)) {
                 it.next();
             }
             TokKind::Word
@@ -444,19 +430,125 @@ fn sketch(w: &str) -> usize {
     (usize::from(first) << 8 ^ usize::from(last) ^ (b.len() & 0x3f) << 10) % SKETCH_BITS
 }
 
-/// A token of a slot phrase while its groups are expanded.
-#[derive(Clone, Copy, Debug)]
-enum Item {
-    Word(u32),
-    Open,
-    Bar,
-    /// `}`, or `}*`: the last word of each alternative is a stem.
-    Close {
-        stem: bool,
-    },
+/// A slot phrase parsed: literal text and `{a|b}` groups. A group written
+/// `}*` makes the last word of each alternative a stem.
+#[derive(Debug)]
+enum Part<'a> {
+    Text(&'a str),
+    Group { alts: Vec<Vec<Part<'a>>>, stem: bool },
 }
 
-/// Slot phrases as paths of word ids.
+/// Parses `p[*pos..]` up to an unmatched `|` or `}` (inside a group) or the
+/// end, as `pack::expand` reads phrases.
+fn parse_parts<'a>(p: &'a str, pos: &mut usize, in_group: bool) -> Result<Vec<Part<'a>>, String> {
+    let b = p.as_bytes();
+    let mut parts = Vec::new();
+    let mut lit = *pos;
+    while *pos < b.len() {
+        match b[*pos] {
+            b'{' => {
+                if lit < *pos {
+                    parts.push(Part::Text(&p[lit..*pos]));
+                }
+                *pos += 1;
+                let mut alts = Vec::new();
+                loop {
+                    alts.push(parse_parts(p, pos, true)?);
+                    match b.get(*pos) {
+                        Some(b'|') => *pos += 1,
+                        Some(b'}') => {
+                            *pos += 1;
+                            break;
+                        }
+                        _ => return Err(format!("unclosed '{{' in phrase {p:?}")),
+                    }
+                }
+                let stem = b.get(*pos) == Some(&b'*');
+                if stem {
+                    *pos += 1;
+                }
+                parts.push(Part::Group { alts, stem });
+                lit = *pos;
+            }
+            b'|' | b'}' if in_group => break,
+            b'|' | b'}' => return Err(format!("unbalanced '{}' in phrase {p:?}", b[*pos] as char)),
+            _ => *pos += 1,
+        }
+    }
+    if lit < *pos {
+        parts.push(Part::Text(&p[lit..*pos]));
+    }
+    Ok(parts)
+}
+
+/// A letter or digit of a spaced script: [`tokenize`] joins runs of them
+/// into one token.
+fn is_word_char(c: char) -> bool {
+    crate::util::is_alnum(c) && (c.is_ascii() || !is_unspaced_script(c))
+}
+
+/// Whether a phrase part can begin or end with a word character (or the
+/// stem mark `*`), and whether it can be empty.
+#[derive(Clone, Copy, Debug)]
+struct Edges {
+    first_word: bool,
+    last_word: bool,
+    nullable: bool,
+}
+
+/// The [`Edges`] of a sequence of parts, or `None` when two word characters
+/// of different parts can meet in some variant ("talimat{lar|ları}",
+/// "{a|b}{c|d}" of a spaced script): their tokens then depend on the
+/// variant, and only text expansion gets them right.
+fn edges(parts: &[Part]) -> Option<Edges> {
+    let wordish = |c: Option<char>| c.is_some_and(|c| c == '*' || is_word_char(c));
+    let mut e = Edges { first_word: false, last_word: false, nullable: true };
+    for part in parts {
+        let pe = match part {
+            Part::Text(t) => Edges {
+                first_word: wordish(t.chars().next()),
+                last_word: wordish(t.chars().next_back()),
+                nullable: t.is_empty(),
+            },
+            Part::Group { alts, .. } => {
+                let mut g = Edges { first_word: false, last_word: false, nullable: false };
+                for alt in alts {
+                    let a = edges(alt)?;
+                    g.first_word |= a.first_word;
+                    g.last_word |= a.last_word;
+                    g.nullable |= a.nullable;
+                }
+                g
+            }
+        };
+        if e.last_word && pe.first_word {
+            return None;
+        }
+        e = Edges {
+            first_word: e.first_word || e.nullable && pe.first_word,
+            last_word: pe.last_word || pe.nullable && e.last_word,
+            nullable: e.nullable && pe.nullable,
+        };
+    }
+    Some(e)
+}
+
+/// A slot phrase over word ids: a word, or a group of alternatives.
+#[derive(Debug)]
+enum Node {
+    Word(u32),
+    Group(Vec<Vec<Node>>),
+}
+
+/// A bit of an edge value: the targets are in [`Trie::multi`].
+const MULTI: u32 = 1 << 31;
+
+/// Slot phrases as an automaton over word ids. Every edge reads one token;
+/// a group's alternatives meet again in one state, so a phrase of several
+/// groups costs the sum of its alternatives, not their product (the
+/// default vocabularies' phrases expand to over 200,000 variants). Words
+/// that follow one state without a group between share their states, as
+/// in a trie.
 #[derive(Debug, Default)]
 struct Trie {
     /// Word text → id, for whole tokens.
@@ -472,10 +564,16 @@ struct Trie {
     stem_sketches: Vec<u64>,
     /// Id → (text, is a stem).
     names: Vec<(Box<str>, bool)>,
-    /// `(node, word id)` → child node; node 0 is the root.
+    /// `(state, word id)` → the next state, or with [`MULTI`] set the index
+    /// of its next states in `multi`; state 0 is the start.
     edges: FxHashMap<(u32, u32), u32>,
-    /// Per node: the `(slot, languages)` of the phrases that end there.
+    /// Next-state lists of edges with more than one.
+    multi: Vec<Vec<u32>>,
+    /// Per state: the `(slot, languages)` of the phrases that end there.
     outputs: Vec<Vec<(u16, u64)>>,
+    /// Per state, while building: whether it has one incoming edge, made
+    /// with it from a single state, so another phrase may continue it.
+    shareable: Vec<bool>,
 }
 
 impl Trie {
@@ -496,10 +594,11 @@ impl Trie {
         n
     }
 
-    /// Adds the phrase `text` (tokenised as `toks`); a word followed by `*`
-    /// is a stem.
-    fn insert(&mut self, text: &str, toks: &[Tok], slot: u16, langs: u64) {
-        let mut ids = Vec::with_capacity(toks.len());
+    /// The word ids of the tokens of phrase text `text`; a word followed by
+    /// `*` is a stem.
+    fn text_ids(&mut self, text: &str, toks: &mut Vec<Tok>, out: &mut Vec<Node>) {
+        toks.clear();
+        tokenize(text, toks);
         let mut k = 0;
         while k < toks.len() {
             let t = toks[k];
@@ -508,140 +607,167 @@ impl Trie {
                 && toks
                     .get(k + 1)
                     .is_some_and(|n| n.start == t.end && &text[n.start as usize..n.end as usize] == "*");
-            ids.push(self.word(key(w), stem));
+            out.push(Node::Word(self.word(key(w), stem)));
             k += if stem { 2 } else { 1 };
         }
-        self.insert_ids(&ids, slot, langs);
     }
 
-    /// Adds every variant of the normalised phrase `p` by expanding its
-    /// `{a|b}` groups over word ids, without building the variants' text.
-    /// Returns `false` (adding nothing) when a brace touches a word, which
-    /// only text expansion gets right.
-    fn insert_groups(&mut self, p: &str, slot: u16, langs: u64) -> Result<bool, String> {
-        let mut toks = Vec::new();
-        tokenize(p, &mut toks);
-        let text = |t: &Tok| &p[t.start as usize..t.end as usize];
-        // A brace glued to anything outside its group ("x{a|b}", "{a|b}{c|d}",
-        // "{a|b}y") joins tokens across the group edge.
-        let outer = |t: Option<&Tok>, inner: &[&str]| t.is_some_and(|t| !inner.contains(&text(t)));
-        let touches = |a: &Tok, b: &Tok| a.end == b.start;
-        let mut items = Vec::with_capacity(toks.len());
-        let mut k = 0;
-        while k < toks.len() {
-            let t = &toks[k];
-            let star = toks.get(k + 1).is_some_and(|n| n.start == t.end && text(n) == "*");
-            let item = match text(t) {
-                "{" if k > 0 && touches(&toks[k - 1], t) && outer(Some(&toks[k - 1]), &["{", "|"]) => {
-                    return Ok(false);
-                }
-                "}" if toks.get(k + 1).is_some_and(|n| touches(t, n))
-                    && outer(toks.get(k + 1), &["}", "|", "*"]) =>
-                {
-                    return Ok(false);
-                }
-                "{" => Item::Open,
-                "|" => Item::Bar,
-                "}" => Item::Close { stem: star },
-                w => Item::Word(self.word(key(w), star && t.kind == TokKind::Word)),
-            };
-            k += if star && (!matches!(item, Item::Word(_)) || t.kind == TokKind::Word) { 2 } else { 1 };
-            items.push(item);
-        }
+    /// Adds the normalised phrase `p` for `slot` and `langs`.
+    fn insert_phrase(&mut self, p: &str, slot: u16, langs: u64) -> Result<(), String> {
         let mut pos = 0;
-        let variants = self.expand(&items, &mut pos, false)?;
-        if pos != items.len() {
-            return Err(format!("unbalanced '}}' in phrase {p:?}"));
-        }
-        for v in variants {
-            self.insert_ids(&v, slot, langs);
-        }
-        Ok(true)
-    }
-
-    /// Expands `items[*pos..]` up to the end of the current group.
-    fn expand(&mut self, items: &[Item], pos: &mut usize, in_group: bool) -> Result<Vec<Vec<u32>>, String> {
-        let mut out: Vec<Vec<u32>> = vec![Vec::new()];
-        while *pos < items.len() {
-            match items[*pos] {
-                Item::Word(id) => {
-                    out.iter_mut().for_each(|v| v.push(id));
-                    *pos += 1;
+        let parts = parse_parts(p, &mut pos, false)?;
+        let mut toks = Vec::new();
+        let nodes = match edges(&parts) {
+            Some(_) => self.nodes(&parts, &mut toks),
+            None => None,
+        };
+        let exits = match nodes {
+            Some(nodes) => self.build(&nodes, vec![0], None),
+            None => {
+                // Words glued across a group edge: expand the text, then
+                // tokenise each variant.
+                let variants = expand_phrase_up_to(p, MAX_SLOT_VARIANTS)?.ok_or_else(|| {
+                    format!("slot phrase {p:?} expands to more than {MAX_SLOT_VARIANTS} variants")
+                })?;
+                let mut exits = Vec::new();
+                for v in variants {
+                    let mut nodes = Vec::new();
+                    self.text_ids(&v, &mut toks, &mut nodes);
+                    exits.extend(self.build(&nodes, vec![0], None));
                 }
-                Item::Open => {
-                    *pos += 1;
-                    let mut alts = Vec::new();
-                    let stem = loop {
-                        alts.extend(self.expand(items, pos, true)?);
-                        match items.get(*pos) {
-                            Some(Item::Bar) => *pos += 1,
-                            Some(&Item::Close { stem }) => {
-                                *pos += 1;
-                                break stem;
-                            }
-                            _ => return Err("unclosed '{' in phrase".into()),
-                        }
-                    };
-                    if stem {
-                        for a in &mut alts {
-                            if let Some(last) = a.last_mut() {
-                                *last = self.as_stem(*last);
-                            }
-                        }
-                    }
-                    if out.len().saturating_mul(alts.len()) > MAX_SLOT_VARIANTS {
-                        return Err(format!(
-                            "a slot phrase expands to more than {MAX_SLOT_VARIANTS} variants"
-                        ));
-                    }
-                    out = out
-                        .iter()
-                        .flat_map(|p| alts.iter().map(move |a| [&p[..], &a[..]].concat()))
-                        .collect();
-                }
-                Item::Bar | Item::Close { .. } if in_group => break,
-                Item::Bar | Item::Close { .. } => return Err("unbalanced '|' or '}' in phrase".into()),
+                exits
+            }
+        };
+        for s in exits.into_iter().filter(|&s| s != 0) {
+            let out = &mut self.outputs[s as usize];
+            match out.iter_mut().find(|(sl, _)| *sl == slot) {
+                Some((_, l)) => *l |= langs,
+                None => out.push((slot, langs)),
             }
         }
-        Ok(out)
+        Ok(())
     }
 
-    /// The stem form of word id `id` (a punctuation token stays itself).
-    fn as_stem(&mut self, id: u32) -> u32 {
-        let (w, stem) = self.names[id as usize].clone();
-        if !stem && w.chars().all(|c| c.is_alphanumeric() && !is_unspaced_script(c)) {
-            self.word(&w, true)
-        } else {
-            id
+    /// `parts` over word ids, or `None` when a stem group has an alternative
+    /// that does not end in a word (text expansion reads those).
+    fn nodes(&mut self, parts: &[Part], toks: &mut Vec<Tok>) -> Option<Vec<Node>> {
+        let mut out = Vec::new();
+        for part in parts {
+            match part {
+                Part::Text(t) => self.text_ids(t, toks, &mut out),
+                Part::Group { alts, stem } => {
+                    let mut nodes = Vec::with_capacity(alts.len());
+                    for alt in alts {
+                        let mut a = self.nodes(alt, toks)?;
+                        if *stem && !self.stem_last(&mut a) {
+                            return None;
+                        }
+                        nodes.push(a);
+                    }
+                    out.push(Node::Group(nodes));
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// Makes the last word of every path through `seq` a stem; `false` when
+    /// some path ends in no word.
+    fn stem_last(&mut self, seq: &mut [Node]) -> bool {
+        match seq.last_mut() {
+            Some(Node::Word(id)) => {
+                let (w, stem) = self.names[*id as usize].clone();
+                if !stem && w.chars().all(is_word_char) {
+                    *id = self.word(&w, true);
+                }
+                true
+            }
+            Some(Node::Group(alts)) => alts.iter_mut().all(|a| self.stem_last(a)),
+            None => false,
         }
     }
 
-    /// Adds one phrase given as word ids.
-    fn insert_ids(&mut self, ids: &[u32], slot: u16, langs: u64) {
+    fn state(&mut self, shareable: bool) -> u32 {
         if self.outputs.is_empty() {
             self.outputs.push(Vec::new());
+            self.shareable.push(false);
         }
-        let mut node = 0u32;
-        for &id in ids {
-            let next = self.outputs.len() as u32;
-            node = *self.edges.entry((node, id)).or_insert(next);
-            if node == next {
-                self.outputs.push(Vec::new());
-            }
-        }
-        if node == 0 {
-            return;
-        }
-        let out = &mut self.outputs[node as usize];
-        match out.iter_mut().find(|(s, _)| *s == slot) {
-            Some((_, l)) => *l |= langs,
-            None => out.push((slot, langs)),
+        self.outputs.push(Vec::new());
+        self.shareable.push(shareable);
+        (self.outputs.len() - 1) as u32
+    }
+
+    /// The next states of `(from, id)`.
+    fn targets(&self, from: u32, id: u32) -> &[u32] {
+        match self.edges.get(&(from, id)) {
+            Some(&v) if v & MULTI != 0 => &self.multi[(v & !MULTI) as usize],
+            Some(v) => std::slice::from_ref(v),
+            None => &[],
         }
     }
 
-    /// The word ids a token of text `t` has: its whole-word id and the ids
-    /// of the stems it starts with.
-    /// Appends them to `out`.
+    fn edge(&mut self, from: u32, id: u32, to: u32) {
+        match self.edges.get(&(from, id)).copied() {
+            None => {
+                self.edges.insert((from, id), to);
+            }
+            Some(v) if v & MULTI != 0 => {
+                let l = &mut self.multi[(v & !MULTI) as usize];
+                if !l.contains(&to) {
+                    l.push(to);
+                }
+            }
+            Some(v) if v != to => {
+                self.edges.insert((from, id), self.multi.len() as u32 | MULTI);
+                self.multi.push(vec![v, to]);
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Adds the paths of `seq` from the states `entry`, ending in `target`
+    /// (a new state if `None`); returns the states where they end (more
+    /// than `target` when the end of `seq` may be empty).
+    fn build(&mut self, seq: &[Node], entry: Vec<u32>, target: Option<u32>) -> Vec<u32> {
+        let mut cur = entry;
+        for (k, node) in seq.iter().enumerate() {
+            let to = if k + 1 == seq.len() { target } else { None };
+            cur = match node {
+                Node::Word(id) => {
+                    let to = match to {
+                        Some(t) => t,
+                        None => match cur[..] {
+                            // Continue another phrase's state, as a trie does.
+                            [from] => {
+                                match self.targets(from, *id).iter().find(|&&t| self.shareable[t as usize]) {
+                                    Some(&t) => t,
+                                    None => self.state(true),
+                                }
+                            }
+                            _ => self.state(false),
+                        },
+                    };
+                    for &from in &cur {
+                        self.edge(from, *id, to);
+                    }
+                    vec![to]
+                }
+                Node::Group(alts) => {
+                    let join = to.unwrap_or_else(|| self.state(false));
+                    let mut exits = vec![join];
+                    for alt in alts {
+                        for s in self.build(alt, cur.clone(), Some(join)) {
+                            if !exits.contains(&s) {
+                                exits.push(s);
+                            }
+                        }
+                    }
+                    exits
+                }
+            };
+        }
+        cur
+    }
     fn ids(&self, t: &str, kind: TokKind, out: &mut Vec<u32>) {
         let t2 = if kind == TokKind::Punct { key(t) } else { t };
         let k = sketch(t2);
@@ -767,37 +893,56 @@ impl Grammar {
         }
         let token_ids = |k: usize| &ids[at[k] as usize..at[k + 1] as usize];
         let mut hits = Vec::new();
+        let trie = &self.compiled.trie;
         let mut stack: Vec<(u32, usize)> = Vec::new();
+        // States reached from the current start: two paths (a word and a
+        // stem, or two groups' alternatives) may meet in one.
+        let mut seen: Vec<(u32, usize)> = Vec::new();
         'outer: for i in 0..n {
             if at[i] == at[i + 1] {
                 continue;
             }
             stack.clear();
+            seen.clear();
             stack.push((0, i));
             while let Some((node, k)) = stack.pop() {
                 if k >= n {
                     continue;
                 }
                 for &id in token_ids(k) {
-                    let Some(&child) = self.compiled.trie.edges.get(&(node, id)) else { continue };
-                    for &(slot, langs) in &self.compiled.trie.outputs[child as usize] {
-                        hits.push(SlotHit {
-                            slot,
-                            langs,
-                            start: toks[i].start as usize,
-                            end: toks[k].end as usize,
-                            first: i as u32,
-                            last: k as u32,
-                        });
-                        if hits.len() >= MAX_HITS {
-                            break 'outer;
+                    for &next in trie.targets(node, id) {
+                        if seen.contains(&(next, k)) {
+                            continue;
                         }
+                        seen.push((next, k));
+                        for &(slot, langs) in &trie.outputs[next as usize] {
+                            hits.push(SlotHit {
+                                slot,
+                                langs,
+                                start: toks[i].start as usize,
+                                end: toks[k].end as usize,
+                                first: i as u32,
+                                last: k as u32,
+                            });
+                            if hits.len() >= MAX_HITS {
+                                break 'outer;
+                            }
+                        }
+                        stack.push((next, k + 1));
                     }
-                    stack.push((child, k + 1));
                 }
             }
         }
-        crate::util::sort::sort_by_key(&mut hits, |h| (h.start, h.end));
+        crate::util::sort::sort_by_key(&mut hits, |h| (h.start, h.end, h.slot));
+        // One hit per slot and span, with the languages of every phrase
+        // that matched it.
+        hits.dedup_by(|b, a| {
+            let same = (a.start, a.end, a.slot) == (b.start, b.end, b.slot);
+            if same {
+                a.langs |= b.langs;
+            }
+            same
+        });
         if hits.is_empty() {
             return Matched { hits, halves: Vec::new(), ends: Vec::new(), quotes: Vec::new() };
         }
@@ -1098,5 +1243,86 @@ mod tests {
         for l in langs {
             assert!(!l.slots.is_empty(), "{} has no slots", l.code);
         }
+    }
+
+    /// The spans of slot `slot`'s hits in `t`.
+    fn slot_spans(g: &Grammar, slot: &str, t: &str) -> Vec<String> {
+        let lower = t.to_ascii_lowercase();
+        let id = g.compiled.slots[slot];
+        g.matched(t, &lower)
+            .hits
+            .iter()
+            .filter(|h| h.slot == id)
+            .map(|h| t[h.start..h.end].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn groups_meet_again_instead_of_multiplying() {
+        // Eight groups of eight: 16.7 million variants, which expansion could
+        // not build; the automaton holds each alternative once.
+        let big = (0..8)
+            .map(|g| format!("{{{}}}", (0..8).map(|a| format!("w{g}x{a}")).collect::<Vec<_>>().join("|")));
+        let big = big.collect::<Vec<_>>().join(" ");
+        let g = grammar(
+            &format!(
+                "a = [{big:?}, \"{{any |all |}}{{rules|orders}} {{x {{y|}}|z}}\", \"{{talimat|kural}}* {{a b|a c}}\", \"talimat{{lar|lari}} here\"]\nb = [\"b\"]\ndiscuss = [\"q\"]\n"
+            ),
+            &["a b"],
+            2,
+        );
+        let t = g.compiled.trie.outputs.len();
+        assert!(t < 200, "{t} states");
+        assert_eq!(
+            slot_spans(&g, "a", "w0x3 w1x0 w2x7 w3x1 w4x1 w5x5 w6x0 w7x2"),
+            ["w0x3 w1x0 w2x7 w3x1 w4x1 w5x5 w6x0 w7x2"]
+        );
+        assert!(slot_spans(&g, "a", "w0x3 w1x0 w2x7 w3x1 w4x1 w5x5 w7x2 w7x2").is_empty());
+        // Empty alternatives, a nested optional word.
+        assert_eq!(slot_spans(&g, "a", "rules x"), ["rules x"]);
+        assert_eq!(
+            slot_spans(&g, "a", "all orders x y"),
+            ["all orders x", "all orders x y", "orders x", "orders x y"]
+        );
+        assert_eq!(slot_spans(&g, "a", "any rules z"), ["any rules z", "rules z"]);
+        assert!(slot_spans(&g, "a", "any all rules z").len() == 2); // "all rules z", "rules z"
+        // A stem group, and alternatives that share their first word.
+        assert_eq!(slot_spans(&g, "a", "kurallar a c"), ["kurallar a c"]);
+        assert!(slot_spans(&g, "a", "kurallar a d").is_empty());
+        // A group glued to a word is expanded as text.
+        assert_eq!(slot_spans(&g, "a", "talimatlari here"), ["talimatlari here"]);
+        assert!(slot_spans(&g, "a", "talimat here").is_empty());
+    }
+
+    #[test]
+    fn every_variant_of_every_default_phrase_is_found() {
+        let g = GrammarBuilder::default().build().unwrap();
+        let mut checked = 0;
+        for lang in default_languages() {
+            for (slot, phrases) in &lang.slots {
+                let id = g.compiled.slots[slot];
+                for p in phrases {
+                    let normal = normalize::view(p).text.to_ascii_lowercase();
+                    let variants = expand_phrase_up_to(&normal, MAX_SLOT_VARIANTS).unwrap().unwrap();
+                    // At most 64 variants of a phrase, spread over all, keep it quick.
+                    for v in variants.iter().step_by(variants.len().div_ceil(64).max(1)) {
+                        let v = v.replace('*', "");
+                        let v = v.trim();
+                        if v.is_empty() {
+                            continue;
+                        }
+                        let lower = v.to_ascii_lowercase();
+                        let m = g.matched(v, &lower);
+                        assert!(
+                            m.hits.iter().any(|h| h.slot == id && h.start == 0 && h.end == v.len()),
+                            "{}: slot {slot}: phrase {p:?}: variant {v:?} not found",
+                            lang.code
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
     }
 }

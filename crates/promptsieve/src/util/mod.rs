@@ -6,6 +6,26 @@ pub(crate) mod reader;
 pub(crate) mod sort;
 
 /// The nearest char boundary of `s` at or before `i` (clamped to the end).
+/// `char::is_alphanumeric` for the Basic Multilingual Plane, a bit per code
+/// point (written by build.rs with the same standard library).
+static BMP_ALNUM: &[u8; 0x10000 / 8] = include_bytes!(concat!(env!("OUT_DIR"), "/bmp_alnum.bin"));
+
+/// `c.is_alphanumeric()`, by one table lookup in the BMP: the standard
+/// library searches its tables on every call, some hundred instructions
+/// for a Hangul jamo or a Devanagari letter, and tokenising the grammar
+/// vocabularies and non-Latin text calls it for every character.
+#[inline]
+pub(crate) fn is_alnum(c: char) -> bool {
+    let u = c as u32;
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else if u < 0x10000 {
+        BMP_ALNUM[(u / 8) as usize] >> (u % 8) & 1 != 0
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
 pub(crate) fn floor_boundary(s: &str, i: usize) -> usize {
     let mut i = i.min(s.len());
     while !s.is_char_boundary(i) {
@@ -58,4 +78,14 @@ pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn is_alnum_is_the_standard_librarys() {
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            assert_eq!(super::is_alnum(c), c.is_alphanumeric(), "{:04X}", c as u32);
+        }
+    }
 }
