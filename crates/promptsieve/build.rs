@@ -1,10 +1,11 @@
 //! Prepares the embedded data (`rules/`) in the form the crate embeds, in
 //! `$OUT_DIR/rules/`:
 //!
-//! - rule packs and grammar vocabularies are parsed and written back as
-//!   plain TOML, without comments; without the `pack-examples` feature
-//!   (the npm package's WebAssembly) also without their examples, which
-//!   the Rust test suite runs from the same files;
+//! - rule packs and grammar vocabularies are parsed and written as JSON
+//!   (`*.json`; without comments, and read at start-up several times
+//!   faster than TOML); without the `pack-examples` feature (the npm
+//!   package's WebAssembly) also without their examples, which the Rust
+//!   test suite runs from the same files;
 //! - the word lists of `rules/dict/` are front-coded (each line: the
 //!   length of the prefix it shares with the line before, then the rest),
 //!   which roughly halves the sorted name dictionaries, the ones embedded
@@ -96,8 +97,8 @@ fn rewrite(rules: &Path, out: &Path, rel: &str, edit: impl Fn(&mut toml::Table))
     // line numbers, so here it only stops the build with the same message.
     let mut table: toml::Table = toml::from_str(&src).unwrap_or_else(|e| panic!("rules/{rel}: {e}"));
     edit(&mut table);
-    let text = toml::to_string(&table).unwrap_or_else(|e| panic!("rules/{rel}: {e}"));
-    write(&out.join(rel), text.as_bytes());
+    let text = serde_json::to_string(&table).unwrap_or_else(|e| panic!("rules/{rel}: {e}"));
+    write(&out.join(rel).with_extension("json"), text.as_bytes());
 }
 
 /// Front-codes a sorted dictionary (comment lines dropped): per entry one

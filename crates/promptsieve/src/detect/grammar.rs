@@ -30,25 +30,26 @@ use crate::hit::Hit;
 use crate::normalize::{self, is_unspaced_script};
 use crate::pack::expand_phrase_up_to;
 
-/// The embedded vocabularies, one per language: `(file name, TOML)`.
+/// The embedded vocabularies, one per language: `(file name, JSON)` (see
+/// build.rs).
 pub(crate) const DEFAULT_VOCAB: &[(&str, &str)] = &[
-    ("en.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/en.toml"))),
-    ("es.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/es.toml"))),
-    ("fr.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/fr.toml"))),
-    ("de.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/de.toml"))),
-    ("pt.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/pt.toml"))),
-    ("it.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/it.toml"))),
-    ("nl.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/nl.toml"))),
-    ("pl.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/pl.toml"))),
-    ("id.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/id.toml"))),
-    ("zh.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/zh.toml"))),
-    ("ja.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/ja.toml"))),
-    ("ru.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/ru.toml"))),
-    ("ko.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/ko.toml"))),
-    ("tr.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/tr.toml"))),
-    ("ar.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/ar.toml"))),
-    ("hi.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/hi.toml"))),
-    ("hi-Latn.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/hi-Latn.toml"))),
+    ("en.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/en.json"))),
+    ("es.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/es.json"))),
+    ("fr.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/fr.json"))),
+    ("de.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/de.json"))),
+    ("pt.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/pt.json"))),
+    ("it.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/it.json"))),
+    ("nl.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/nl.json"))),
+    ("pl.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/pl.json"))),
+    ("id.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/id.json"))),
+    ("zh.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/zh.json"))),
+    ("ja.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/ja.json"))),
+    ("ru.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/ru.json"))),
+    ("ko.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/ko.json"))),
+    ("tr.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/tr.json"))),
+    ("ar.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/ar.json"))),
+    ("hi.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/hi.json"))),
+    ("hi-Latn.toml", include_str!(concat!(env!("OUT_DIR"), "/rules/grammar/hi-Latn.json"))),
 ];
 
 /// The slot that holds cues of third-person discussion (see
@@ -151,9 +152,14 @@ pub(crate) struct Language {
     pub(crate) counters: Vec<String>,
 }
 
-/// Parses one vocabulary file; errors name the file.
+/// Parses one vocabulary file (TOML); errors name the file.
+#[cfg(test)]
 pub(crate) fn parse_vocab(file: &str, src: &str) -> Result<Language, String> {
-    let v: VocabFile = crate::pack::from_toml_as(src).map_err(|e| format!("{file}: {e}"))?;
+    vocab(file, crate::pack::from_toml_as(src).map_err(|e| format!("{file}: {e}"))?)
+}
+
+/// A vocabulary file's contents checked; errors name the file.
+fn vocab(file: &str, v: VocabFile) -> Result<Language, String> {
     let order = match v.language.order.as_str() {
         "vo" => Order::Vo,
         "ov" => Order::Ov,
@@ -182,7 +188,11 @@ pub(crate) fn default_languages() -> &'static [Language] {
     LANGS.get_or_init(|| {
         DEFAULT_VOCAB
             .iter()
-            .map(|(f, s)| parse_vocab(f, s).unwrap_or_else(|e| panic!("embedded grammar vocabulary: {e}")))
+            .map(|(f, s)| {
+                crate::pack::from_json_as(s)
+                    .and_then(|v| vocab(f, v))
+                    .unwrap_or_else(|e| panic!("embedded grammar vocabulary {f}: {e}"))
+            })
             .collect()
     })
 }

@@ -18,13 +18,13 @@ pub(crate) use expand::{expand_phrase, expand_phrase_up_to, required_literals};
 
 /// The default packs, embedded at compile time: `(name, TOML source)`.
 const DEFAULT_PACKS: &[(&str, &str)] = &[
-    ("injection", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/injection.toml"))),
-    ("injection-grammar", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/injection-grammar.toml"))),
-    ("hidden", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/hidden.toml"))),
-    ("pii", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/pii.toml"))),
-    ("secrets", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/secrets.toml"))),
-    ("pii-phone", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/pii-phone.toml"))),
-    ("pii-person", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/pii-person.toml"))),
+    ("injection", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/injection.json"))),
+    ("injection-grammar", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/injection-grammar.json"))),
+    ("hidden", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/hidden.json"))),
+    ("pii", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/pii.json"))),
+    ("secrets", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/secrets.json"))),
+    ("pii-phone", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/pii-phone.json"))),
+    ("pii-person", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/pii-person.json"))),
 ];
 
 /// A parsed rule pack, ready to be compiled into a [`Scanner`](crate::Scanner).
@@ -84,7 +84,11 @@ impl RulePack {
     /// assert!(err.to_string().starts_with("rule pack 'bad'"));
     /// ```
     pub fn from_toml(name: &str, source: &str) -> Result<RulePack, BuildError> {
-        let file: PackFile = from_toml_as(source).map_err(|e| BuildError::syntax(name, e))?;
+        RulePack::from_file_value(name, from_toml_as(source).map_err(|e| BuildError::syntax(name, e))?)
+    }
+
+    /// A pack from its parsed file.
+    fn from_file_value(name: &str, file: PackFile) -> Result<RulePack, BuildError> {
         // The pack's weights are each rule's defaults.
         let base = file.pack.as_ref().and_then(|p| p.weights).unwrap_or_default();
         let mut rules = Vec::with_capacity(file.rule.len());
@@ -136,7 +140,9 @@ impl RulePack {
             .map(|(name, src)| {
                 // The default packs are tested on every build, so a parse
                 // failure here is a bug in this crate, not user input.
-                let pack = RulePack::from_toml(name, src)
+                let pack = from_json_as(src)
+                    .map_err(|e| BuildError::syntax(name, e))
+                    .and_then(|file| RulePack::from_file_value(name, file))
                     .unwrap_or_else(|e| panic!("embedded pack is invalid: {e}"));
                 RulePack { trusted: true, ..pack }
             })
@@ -186,6 +192,14 @@ struct PackFile {
 /// their line and column; schema errors name the key.
 pub(crate) fn from_toml_as<T: serde::de::DeserializeOwned>(src: &str) -> Result<T, String> {
     let v: serde_json::Value = basic_toml::from_str(src).map_err(|e| e.to_string())?;
+    serde_json::from_value(v).map_err(|e| e.to_string())
+}
+
+/// Reads JSON text (the embedded packs and vocabularies, which build.rs
+/// writes as JSON) into a schema type, through the same `serde_json::Value`
+/// as [`from_toml_as`].
+pub(crate) fn from_json_as<T: serde::de::DeserializeOwned>(src: &str) -> Result<T, String> {
+    let v: serde_json::Value = serde_json::from_str(src).map_err(|e| e.to_string())?;
     serde_json::from_value(v).map_err(|e| e.to_string())
 }
 
