@@ -15,7 +15,8 @@
 //! is a path that ends where the group's alternatives meet again, so the
 //! default vocabularies cost their written size, not their 200,000
 //! variants (a trie of the expanded phrases took two thirds of start-up
-//! to build: 369,000 nodes). A scan
+//! to build: 369,000 nodes); the automaton is then made deterministic
+//! (22,500 states), so a scan follows one state per path. A scan
 //! tokenises the view once, looks each token up in a hash map, walks the
 //! automaton from each token, then searches chains of slot hits left to
 //! right per sequence: work proportional to the text and the hits.
@@ -90,6 +91,10 @@ pub(crate) const FRAMED_CUES: usize = 2;
 
 /// Most variants one slot phrase may expand to.
 const MAX_SLOT_VARIANTS: usize = 4096;
+
+/// Most states of the deterministic phrase automaton (see
+/// [`Trie::determinize`]); past it the automaton stays as built.
+const MAX_DFA_STATES: usize = 1 << 20;
 
 /// Most slot hits kept per text: a hostile input made of one slot word
 /// repeated must not make the chain search quadratic.
@@ -259,6 +264,7 @@ impl Compiled {
             }
         }
         trie.shareable = Vec::new();
+        trie.determinize();
         let mut by_first = vec![Vec::new(); 256];
         for stem in trie.stems.keys() {
             by_first[usize::from(stem.as_bytes()[0])].push(u8::try_from(stem.len()).unwrap_or(u8::MAX));
@@ -493,6 +499,7 @@ fn parse_parts<'a>(p: &'a str, pos: &mut usize, in_group: bool) -> Result<Vec<Pa
 
 /// A letter or digit of a spaced script: [`tokenize`] joins runs of them
 /// into one token.
+#[inline]
 fn is_word_char(c: char) -> bool {
     crate::util::is_alnum(c) && (c.is_ascii() || !is_unspaced_script(c))
 }
@@ -558,7 +565,7 @@ const MULTI: u32 = 1 << 31;
 /// groups costs the sum of its alternatives, not their product (the
 /// default vocabularies' phrases expand to over 200,000 variants). Words
 /// that follow one state without a group between share their states, as
-/// in a trie.
+/// in a trie; [`Trie::determinize`] then leaves one next state per edge.
 #[derive(Debug, Default)]
 struct Trie {
     /// Word text → id, for whole tokens.
@@ -708,6 +715,7 @@ impl Trie {
     }
 
     /// The next states of `(from, id)`.
+    #[inline]
     fn targets(&self, from: u32, id: u32) -> &[u32] {
         match self.edges.get(&(from, id)) {
             Some(&v) if v & MULTI != 0 => &self.multi[(v & !MULTI) as usize],
@@ -733,6 +741,106 @@ impl Trie {
             }
             Some(_) => {}
         }
+    }
+
+    /// Turns the automaton into a deterministic one by the subset
+    /// construction: a state per set of states that one token path reaches,
+    /// so a scan follows one state per path, as in a trie. The groups' meeting
+    /// states keep it small (on the default vocabularies about as many
+    /// states again, against the 369,000 nodes of a trie of every variant).
+    /// Left as it is if the deterministic one would grow past
+    /// [`MAX_DFA_STATES`].
+    fn determinize(&mut self) {
+        let n = self.outputs.len();
+        // The edges by state (a counting sort), each state's by word id:
+        // state `s`'s are `next[at[s]..at[s + 1]]`, as `(word id, to)`.
+        let mut at = vec![0u32; n + 1];
+        for (&(from, _), &v) in &self.edges {
+            at[from as usize + 1] +=
+                if v & MULTI != 0 { self.multi[(v & !MULTI) as usize].len() as u32 } else { 1 };
+        }
+        for s in 0..n {
+            at[s + 1] += at[s];
+        }
+        let mut next = vec![(0u32, 0u32); at[n] as usize];
+        let mut fill = at.clone();
+        for (&(from, id), &v) in &self.edges {
+            let to = if v & MULTI != 0 {
+                &self.multi[(v & !MULTI) as usize][..]
+            } else {
+                std::slice::from_ref(&v)
+            };
+            for &t in to {
+                next[fill[from as usize] as usize] = (id, t);
+                fill[from as usize] += 1;
+            }
+        }
+        for s in 0..n {
+            next[at[s] as usize..at[s + 1] as usize].sort_unstable();
+        }
+        // Most sets are one state: those are found by `single`, the others
+        // by `index`. Deterministic state `d`'s set is
+        // `set_data[set_at[d]..set_at[d + 1]]`.
+        let mut single = vec![u32::MAX; n];
+        single[0] = 0;
+        let mut index: FxHashMap<Box<[u32]>, u32> = FxHashMap::default();
+        let (mut set_data, mut set_at) = (vec![0u32], vec![0u32, 1]);
+        let mut edges = FxHashMap::default();
+        edges.reserve(next.len());
+        let mut outputs = Vec::new();
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let mut set: Vec<u32> = Vec::new();
+        let mut q = 0;
+        while q + 1 < set_at.len() {
+            let mut out: Vec<(u16, u64)> = Vec::new();
+            pairs.clear();
+            let members = set_at[q] as usize..set_at[q + 1] as usize;
+            for &s in &set_data[members.clone()] {
+                for &(slot, langs) in &self.outputs[s as usize] {
+                    match out.iter_mut().find(|(sl, _)| *sl == slot) {
+                        Some((_, l)) => *l |= langs,
+                        None => out.push((slot, langs)),
+                    }
+                }
+                pairs.extend_from_slice(&next[at[s as usize] as usize..at[s as usize + 1] as usize]);
+            }
+            out.sort_unstable();
+            outputs.push(out);
+            if members.len() > 1 {
+                pairs.sort_unstable();
+                pairs.dedup();
+            }
+            for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+                set.clear();
+                set.extend(group.iter().map(|&(_, t)| t));
+                let known = match set[..] {
+                    [t] => single[t as usize],
+                    _ => index.get(&set[..]).copied().unwrap_or(u32::MAX),
+                };
+                let to = if known != u32::MAX {
+                    known
+                } else {
+                    if set_at.len() > MAX_DFA_STATES {
+                        return;
+                    }
+                    let d = (set_at.len() - 1) as u32;
+                    match set[..] {
+                        [t] => single[t as usize] = d,
+                        _ => {
+                            index.insert(set.clone().into_boxed_slice(), d);
+                        }
+                    }
+                    set_data.extend_from_slice(&set);
+                    set_at.push(set_data.len() as u32);
+                    d
+                };
+                edges.insert((q as u32, group[0].0), to);
+            }
+            q += 1;
+        }
+        self.edges = edges;
+        self.multi = Vec::new();
+        self.outputs = outputs;
     }
 
     /// Adds the paths of `seq` from the states `entry`, ending in `target`
@@ -904,9 +1012,11 @@ impl Grammar {
         let token_ids = |k: usize| &ids[at[k] as usize..at[k + 1] as usize];
         let mut hits = Vec::new();
         let trie = &self.compiled.trie;
-        let mut stack: Vec<(u32, usize)> = Vec::new();
-        // States reached from the current start: two paths (a word and a
-        // stem, or two groups' alternatives) may meet in one.
+        // `(state, next token, whether the path took one of several ids of a
+        // token)`: only such paths can meet in one state again (a word and a
+        // stem of the same token, or a part of the automaton left
+        // nondeterministic), so only they are checked against `seen`.
+        let mut stack: Vec<(u32, usize, bool)> = Vec::new();
         let mut seen: Vec<(u32, usize)> = Vec::new();
         'outer: for i in 0..n {
             if at[i] == at[i + 1] {
@@ -914,17 +1024,22 @@ impl Grammar {
             }
             stack.clear();
             seen.clear();
-            stack.push((0, i));
-            while let Some((node, k)) = stack.pop() {
+            stack.push((0, i, false));
+            while let Some((node, k, forked)) = stack.pop() {
                 if k >= n {
                     continue;
                 }
-                for &id in token_ids(k) {
-                    for &next in trie.targets(node, id) {
-                        if seen.contains(&(next, k)) {
-                            continue;
+                let ids = token_ids(k);
+                for &id in ids {
+                    let to = trie.targets(node, id);
+                    let forked = forked || ids.len() > 1 || to.len() > 1;
+                    for &next in to {
+                        if forked {
+                            if seen.contains(&(next, k)) {
+                                continue;
+                            }
+                            seen.push((next, k));
                         }
-                        seen.push((next, k));
                         for &(slot, langs) in &trie.outputs[next as usize] {
                             hits.push(SlotHit {
                                 slot,
@@ -938,7 +1053,7 @@ impl Grammar {
                                 break 'outer;
                             }
                         }
-                        stack.push((next, k + 1));
+                        stack.push((next, k + 1, forked));
                     }
                 }
             }
