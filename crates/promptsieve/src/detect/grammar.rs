@@ -195,8 +195,9 @@ pub(crate) fn default_languages() -> &'static [Language] {
             .iter()
             .map(|(f, s)| {
                 crate::pack::from_json_as(s)
+                    .map_err(|e| format!("{f}: {e}"))
                     .and_then(|v| vocab(f, v))
-                    .unwrap_or_else(|e| panic!("embedded grammar vocabulary {f}: {e}"))
+                    .unwrap_or_else(|e| panic!("embedded grammar vocabulary: {e}"))
             })
             .collect()
     })
@@ -557,6 +558,14 @@ enum Node {
     Group(Vec<Vec<Node>>),
 }
 
+/// Adds `(slot, langs)` to a state's outputs, one entry per slot.
+fn add_output(out: &mut Vec<(u16, u64)>, slot: u16, langs: u64) {
+    match out.iter_mut().find(|(s, _)| *s == slot) {
+        Some((_, l)) => *l |= langs,
+        None => out.push((slot, langs)),
+    }
+}
+
 /// A bit of an edge value: the targets are in [`Trie::multi`].
 const MULTI: u32 = 1 << 31;
 
@@ -656,11 +665,7 @@ impl Trie {
             }
         };
         for s in exits.into_iter().filter(|&s| s != 0) {
-            let out = &mut self.outputs[s as usize];
-            match out.iter_mut().find(|(sl, _)| *sl == slot) {
-                Some((_, l)) => *l |= langs,
-                None => out.push((slot, langs)),
-            }
+            add_output(&mut self.outputs[s as usize], slot, langs);
         }
         Ok(())
     }
@@ -717,11 +722,13 @@ impl Trie {
     /// The next states of `(from, id)`.
     #[inline]
     fn targets(&self, from: u32, id: u32) -> &[u32] {
-        match self.edges.get(&(from, id)) {
-            Some(&v) if v & MULTI != 0 => &self.multi[(v & !MULTI) as usize],
-            Some(v) => std::slice::from_ref(v),
-            None => &[],
-        }
+        self.edges.get(&(from, id)).map_or(&[], |v| self.next_states(v))
+    }
+
+    /// The next states an edge value stands for (see [`Trie::edges`]).
+    #[inline]
+    fn next_states<'t>(&'t self, v: &'t u32) -> &'t [u32] {
+        if v & MULTI != 0 { &self.multi[(v & !MULTI) as usize] } else { std::slice::from_ref(v) }
     }
 
     fn edge(&mut self, from: u32, id: u32, to: u32) {
@@ -755,22 +762,16 @@ impl Trie {
         // The edges by state (a counting sort), each state's by word id:
         // state `s`'s are `next[at[s]..at[s + 1]]`, as `(word id, to)`.
         let mut at = vec![0u32; n + 1];
-        for (&(from, _), &v) in &self.edges {
-            at[from as usize + 1] +=
-                if v & MULTI != 0 { self.multi[(v & !MULTI) as usize].len() as u32 } else { 1 };
+        for (&(from, _), v) in &self.edges {
+            at[from as usize + 1] += self.next_states(v).len() as u32;
         }
         for s in 0..n {
             at[s + 1] += at[s];
         }
         let mut next = vec![(0u32, 0u32); at[n] as usize];
         let mut fill = at.clone();
-        for (&(from, id), &v) in &self.edges {
-            let to = if v & MULTI != 0 {
-                &self.multi[(v & !MULTI) as usize][..]
-            } else {
-                std::slice::from_ref(&v)
-            };
-            for &t in to {
+        for (&(from, id), v) in &self.edges {
+            for &t in self.next_states(v) {
                 next[fill[from as usize] as usize] = (id, t);
                 fill[from as usize] += 1;
             }
@@ -797,10 +798,7 @@ impl Trie {
             let members = set_at[q] as usize..set_at[q + 1] as usize;
             for &s in &set_data[members.clone()] {
                 for &(slot, langs) in &self.outputs[s as usize] {
-                    match out.iter_mut().find(|(sl, _)| *sl == slot) {
-                        Some((_, l)) => *l |= langs,
-                        None => out.push((slot, langs)),
-                    }
+                    add_output(&mut out, slot, langs);
                 }
                 pairs.extend_from_slice(&next[at[s as usize] as usize..at[s as usize + 1] as usize]);
             }

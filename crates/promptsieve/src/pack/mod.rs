@@ -16,7 +16,8 @@ pub use expand::phrase_to_regex;
 
 pub(crate) use expand::{expand_phrase, expand_phrase_up_to, required_literals};
 
-/// The default packs, embedded at compile time: `(name, TOML source)`.
+/// The default packs, embedded at compile time: `(name, JSON source)` (build.rs
+/// writes them from `rules/packs/*.toml`).
 const DEFAULT_PACKS: &[(&str, &str)] = &[
     ("injection", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/injection.json"))),
     ("injection-grammar", include_str!(concat!(env!("OUT_DIR"), "/rules/packs/injection-grammar.json"))),

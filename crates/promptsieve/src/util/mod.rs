@@ -5,7 +5,6 @@ pub(crate) mod hidden;
 pub(crate) mod reader;
 pub(crate) mod sort;
 
-/// The nearest char boundary of `s` at or before `i` (clamped to the end).
 /// `char::is_alphanumeric` for the Basic Multilingual Plane, a bit per code
 /// point (written by build.rs with the same standard library).
 static BMP_ALNUM: &[u8; 0x10000 / 8] = include_bytes!(concat!(env!("OUT_DIR"), "/bmp_alnum.bin"));
@@ -26,6 +25,7 @@ pub(crate) fn is_alnum(c: char) -> bool {
     }
 }
 
+/// The nearest char boundary of `s` at or before `i` (clamped to the end).
 pub(crate) fn floor_boundary(s: &str, i: usize) -> usize {
     let mut i = i.min(s.len());
     while !s.is_char_boundary(i) {
