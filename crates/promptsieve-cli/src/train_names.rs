@@ -29,7 +29,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use promptsieve::name_tagger::{B, I, Model, NEG, O, Prepared, SPAN_TITLES, Trained, prepare, viterbi};
+use promptsieve::name_tagger::{
+    B, DOC_BONUS, I, Model, NEG, O, Prepared, SPAN_TITLES, Trained, prepare, viterbi,
+};
 
 use crate::out;
 
@@ -72,6 +74,11 @@ pub(crate) struct TrainNamesArgs {
     /// cross-validation picks it.
     #[arg(long, allow_hyphen_values = true)]
     offset: Option<f32>,
+    /// The document bonus of the decoder's second pass, in units of the
+    /// median margin (0: one pass); it is not in the weights file, so this
+    /// only changes the cross-validation.
+    #[arg(long, default_value_t = DOC_BONUS)]
+    doc_bonus: f32,
     /// Dictionary spans scoring at least this that no tagged name
     /// overlaps are kept (above 1: none).
     #[arg(long, default_value_t = 1.0)]
@@ -402,8 +409,9 @@ fn train(rows: &[Row], idx: &[usize], a: &TrainNamesArgs, offset: f32) -> Result
     }
     let mut t = pc.averaged(a.bits, a.keep_dict);
     // m0: the median margin of the spans found on (a fixed sample of) the
-    // training rows, by the quantised model itself.
-    let probe = Model::from_bytes(&Model::to_bytes(&t, a.keep))?;
+    // training rows, by the quantised model itself, in one pass (the
+    // document bonus is relative to m0).
+    let probe = Model::from_bytes(&Model::to_bytes(&t, a.keep))?.with_doc_bonus(0.0);
     let mut margins: Vec<f32> =
         idx.iter().step_by(7).flat_map(|&r| probe.margins(&rows[r].p)).map(|(_, _, m)| m).collect();
     margins.sort_by(f32::total_cmp);
@@ -552,7 +560,7 @@ fn cross_validate(
         let train_idx: Vec<usize> = (0..rows.len()).filter(|&i| fold_of[rows[i].group] != k).collect();
         let (model, _) = train(rows, &train_idx, a, 0.0)?;
         for (o, &x) in offsets.iter().enumerate() {
-            let m = model.with_offset(x * model.m0());
+            let m = model.with_offset(x * model.m0()).with_doc_bonus(a.doc_bonus);
             for i in (0..rows.len()).filter(|&i| fold_of[rows[i].group] == k) {
                 pred[o][i] = m.decode(&rows[i].p).into_iter().map(|(s, e, _)| (s, e)).collect();
             }

@@ -122,7 +122,7 @@ mod messages;
 #[doc(hidden)]
 pub mod name_tagger {
     pub use crate::detect::names::tagger::{
-        B, FEATURES, I, Model, NEG, O, Prepared, SPAN_TITLES, Trained, prepare, viterbi,
+        B, DOC_BONUS, FEATURES, I, Model, NEG, O, Prepared, SPAN_TITLES, Trained, prepare, viterbi,
     };
 }
 mod offsets;
