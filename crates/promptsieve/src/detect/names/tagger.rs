@@ -252,7 +252,8 @@ struct Buffers {
     em: Vec<[i32; 3]>,
     back: Vec<[u8; 3]>,
     labels: Vec<u8>,
-    alt: Vec<u8>,
+    fwd: Vec<[i32; 3]>,
+    bwd: Vec<[i32; 3]>,
     /// The first pass's labels of every window token, in order.
     first: Vec<u8>,
     /// Per window: where its spans start in the first pass's output.
@@ -1127,10 +1128,14 @@ impl Model {
             })
             .collect();
         let tagged = out.len();
+        // Both lists are sorted and the tagged names disjoint: one merge
+        // finds the tagged name a dictionary span could overlap.
+        let mut at = 0usize;
         for &(s, e, score) in &p.dict {
-            if score >= f64::from(self.keep_dict) - 1e-9
-                && !out[..tagged].iter().any(|&(a, b, _)| a < e && s < b)
-            {
+            while at < tagged && out[at].1 <= s {
+                at += 1;
+            }
+            if score >= f64::from(self.keep_dict) - 1e-9 && !(at < tagged && out[at].0 < e) {
                 out.push((s, e, score));
             }
         }
@@ -1222,6 +1227,8 @@ impl Model {
             em.push(e);
         }
         let best = self.viterbi(em, None, &mut b.back, &mut b.labels);
+        backward(&self.trans, em, &mut b.bwd);
+        forward(&self.start, &self.trans, em, &mut b.fwd);
         let mut j = 0;
         while j < len {
             if b.labels[j] != B {
@@ -1233,7 +1240,7 @@ impl Model {
                 z += 1;
             }
             // The best labelling without this name.
-            let alt = self.viterbi(&b.em, Some((j, z)), &mut b.back, &mut b.alt);
+            let alt = held_out(&self.start, &self.trans, &b.em, &b.fwd, &b.bwd, (j, z));
             let m = (best - alt).max(0) as f32 * self.scale;
             // A title stays outside the span.
             let mut first = j;
@@ -1315,6 +1322,74 @@ pub fn viterbi(
         }
     }
     best
+}
+
+/// `fwd[k][y]`: the best score of the labels of tokens `0..=k` with `y`
+/// at `k` (the Viterbi recursion's values, floored at [`NEG`] as there).
+fn forward(start: &[i32; 3], trans: &[[i32; 3]; 3], em: &[[i32; 3]], fwd: &mut Vec<[i32; 3]>) {
+    fwd.clear();
+    let Some(first) = em.first() else { return };
+    fwd.push(std::array::from_fn(|y| start[y].saturating_add(first[y]).max(NEG)));
+    for e in &em[1..] {
+        let d = fwd[fwd.len() - 1];
+        let next = std::array::from_fn(|y| {
+            let best = (0..3).map(|x| d[x].saturating_add(trans[x][y])).max().unwrap_or(NEG);
+            best.saturating_add(e[y]).max(NEG)
+        });
+        fwd.push(next);
+    }
+}
+
+/// `bwd[k][y]`: the best score of the labels of tokens `k + 1..` given `y`
+/// at `k`.
+fn backward(trans: &[[i32; 3]; 3], em: &[[i32; 3]], bwd: &mut Vec<[i32; 3]>) {
+    let n = em.len();
+    bwd.clear();
+    bwd.resize(n, [0; 3]);
+    for k in (0..n.saturating_sub(1)).rev() {
+        let (e, after) = (em[k + 1], bwd[k + 1]);
+        bwd[k] = std::array::from_fn(|y| {
+            (0..3)
+                .map(|z| trans[y][z].saturating_add(e[z]).saturating_add(after[z]))
+                .max()
+                .unwrap_or(NEG)
+                .max(NEG)
+        });
+    }
+}
+
+/// The score of the best labelling that holds tokens `j..z` to O, from
+/// the [`forward`] and [`backward`] scores: the same value as [`viterbi`]
+/// with `outside = Some((j, z))`, in time `z − j` rather than the
+/// window's length (a window of a long list of names would otherwise cost
+/// its length once per name).
+fn held_out(
+    start: &[i32; 3],
+    trans: &[[i32; 3]; 3],
+    em: &[[i32; 3]],
+    fwd: &[[i32; 3]],
+    bwd: &[[i32; 3]],
+    (j, z): (usize, usize),
+) -> i32 {
+    let o = usize::from(O);
+    let mut v = if j == 0 {
+        start[o]
+    } else {
+        (0..3).map(|x| fwd[j - 1][x].saturating_add(trans[x][o])).max().unwrap_or(NEG)
+    }
+    .saturating_add(em[j][o])
+    .max(NEG);
+    for e in &em[j + 1..z] {
+        v = v.saturating_add(trans[o][o]).saturating_add(e[o]).max(NEG);
+    }
+    if z == em.len() {
+        return v;
+    }
+    (0..3)
+        .map(|y| v.saturating_add(trans[o][y]).saturating_add(em[z][y]).max(NEG).saturating_add(bwd[z][y]))
+        .max()
+        .unwrap_or(NEG)
+        .max(NEG)
 }
 
 /// The embedded model.
@@ -1419,6 +1494,37 @@ mod tests {
             assert!(b.iter().filter(|n| **n == second).count() > a.iter().filter(|n| **n == second).count());
             // Every first-pass name is still found.
             assert!(a.iter().all(|n| b.contains(n)), "{text}: {a:?} then {b:?}");
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The linear-time margins ([`held_out`]) give exactly the values of
+        /// a Viterbi run with the name's tokens held to O.
+        #[test]
+        fn held_out_equals_a_constrained_viterbi(
+            em in proptest::collection::vec(
+                (0u8..8, -300i32..300, -300i32..300).prop_map(|(g, b, i)| if g == 0 { [0, NEG, NEG] } else { [0, b, i] }),
+                1..40,
+            ),
+            t in proptest::collection::vec(-200i32..200, 8),
+            span in (0usize..40, 1usize..6),
+        ) {
+            let start = [t[0], t[1], NEG];
+            let mut trans = [[t[2], t[3], NEG], [t[4], t[5], t[6]], [t[7], t[2] / 2, t[3] / 2]];
+            trans[0][2] = NEG;
+            let j = span.0 % em.len();
+            let z = (j + span.1).min(em.len());
+            let (mut back, mut labels, mut fwd, mut bwd) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let want = viterbi(&start, &trans, &em, Some((j, z)), &mut back, &mut labels);
+            forward(&start, &trans, &em, &mut fwd);
+            backward(&trans, &em, &mut bwd);
+            prop_assert_eq!(held_out(&start, &trans, &em, &fwd, &bwd, (j, z)), want);
+            // And the sweeps meet at the best score.
+            let best = viterbi(&start, &trans, &em, None, &mut back, &mut labels);
+            let meet = (0..3).map(|y| fwd[0][y].saturating_add(bwd[0][y])).max().unwrap();
+            prop_assert_eq!(meet.max(NEG), best.max(NEG));
         }
     }
 
