@@ -374,25 +374,62 @@ pub(crate) fn mask(s: &str) -> String {
     out
 }
 
-/// Line starts of `text` (byte offsets).
-fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect()
+/// Lines and columns of one text. Findings come in order, so columns are
+/// counted from the last position asked for rather than from the line's
+/// start: a one-line file of a megabyte with thousands of findings
+/// (minified code, a long JSON line) is counted once, not once per
+/// finding.
+struct Lines<'t> {
+    text: &'t str,
+    /// Byte offsets of the line starts.
+    starts: Vec<usize>,
+    /// Lines holding the inline marker ([`ALLOW`]), 1-based, sorted.
+    marked: Vec<usize>,
+    /// The last position located: byte offset, line, column.
+    at: std::cell::Cell<(usize, usize, usize)>,
 }
 
-/// 1-based line and column (in code points) of byte `pos`.
-fn locate(text: &str, starts: &[usize], pos: usize) -> (usize, usize) {
-    let line = starts.partition_point(|&s| s <= pos);
-    let ls = starts[line - 1];
-    (line, text[ls..pos].chars().count() + 1)
-}
-
-fn line_text<'t>(text: &'t str, starts: &[usize], line: usize) -> &'t str {
-    if line == 0 || line > starts.len() {
-        return "";
+impl<'t> Lines<'t> {
+    fn new(text: &'t str) -> Lines<'t> {
+        let starts: Vec<usize> =
+            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let mut marked: Vec<usize> =
+            text.match_indices(ALLOW).map(|(i, _)| starts.partition_point(|&s| s <= i)).collect();
+        marked.dedup();
+        Lines { text, starts, marked, at: std::cell::Cell::new((0, 1, 1)) }
     }
-    let s = starts[line - 1];
-    let e = starts.get(line).map_or(text.len(), |&e| e - 1);
-    text[s..e].trim_end_matches('\r')
+
+    /// 1-based line and column (in code points) of byte `pos`.
+    fn locate(&self, pos: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= pos);
+        let ls = self.starts[line - 1];
+        let (at, at_line, at_col) = self.at.get();
+        let col = if at_line == line && at <= pos {
+            at_col + self.text[at..pos].chars().count()
+        } else if at_line == line && pos - ls > at - pos {
+            at_col - self.text[pos..at].chars().count()
+        } else {
+            self.text[ls..pos].chars().count() + 1
+        };
+        self.at.set((pos, line, col));
+        (line, col)
+    }
+
+    /// Line `line`'s text (1-based; "" outside the text), without its
+    /// line break.
+    fn line(&self, line: usize) -> &'t str {
+        if line == 0 || line > self.starts.len() {
+            return "";
+        }
+        let s = self.starts[line - 1];
+        let e = self.starts.get(line).map_or(self.text.len(), |&e| e - 1);
+        self.text[s..e].trim_end_matches('\r')
+    }
+
+    /// Whether an inline marker on `line` or the line above suppresses `f`.
+    fn allows(&self, line: usize, f: &Finding) -> bool {
+        [line, line - 1].into_iter().any(|l| self.marked.binary_search(&l).is_ok() && allows(self.line(l), f))
+    }
 }
 
 /// Whether `line` holds `promptsieve:allow` for this finding: bare (or
@@ -454,7 +491,7 @@ fn hits(
     counts: &Counts,
 ) -> Vec<Hit> {
     let report = scanner.scan_as(text, source);
-    let starts = line_starts(text);
+    let lines = Lines::new(text);
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     let mut out = Vec::new();
     for f in &report.findings {
@@ -466,11 +503,11 @@ fn hits(
         let nth = seen.entry((f.rule.clone(), matched.to_string())).or_insert(0);
         let fp = fingerprint(path, &f.rule, matched, *nth);
         *nth += 1;
-        let (line, _) = locate(text, &starts, f.span.start);
+        let line = lines.starts.partition_point(|&s| s <= f.span.start);
         if added.is_some_and(|r| !r.iter().any(|&(a, b)| (a..=b).contains(&line))) {
             continue;
         }
-        if allows(line_text(text, &starts, line), f) || allows(line_text(text, &starts, line - 1), f) {
+        if lines.allows(line, f) {
             counts.inline.fetch_add(1, Ordering::Relaxed);
             continue;
         }
@@ -478,27 +515,21 @@ fn hits(
             counts.baseline.fetch_add(1, Ordering::Relaxed);
             continue;
         }
-        out.push(make_hit(path, text, &starts, f, fp, filter.show_secrets));
+        out.push(make_hit(path, &lines, f, fp, filter.show_secrets));
     }
     out
 }
 
-/// A finding located in `text` (whose line starts are `starts`).
-fn make_hit(
-    path: &str,
-    text: &str,
-    starts: &[usize],
-    f: &Finding,
-    fingerprint: String,
-    show_secrets: bool,
-) -> Hit {
+/// A finding located in its text.
+fn make_hit(path: &str, lines: &Lines<'_>, f: &Finding, fingerprint: String, show_secrets: bool) -> Hit {
+    let text = lines.text;
     let matched = &text[f.span.range()];
-    let (line, col) = locate(text, starts, f.span.start);
-    let (end_line, end_col) = locate(text, starts, f.span.end);
+    let (line, col) = lines.locate(f.span.start);
+    let (end_line, end_col) = lines.locate(f.span.end);
     let secret = f.category == Category::Secret && !show_secrets;
     let shown = if secret { mask(matched) } else { matched.to_string() };
-    let ls = starts[line - 1];
-    let le = text[f.span.start..].find('\n').map_or(text.len(), |i| f.span.start + i);
+    let ls = lines.starts[line - 1];
+    let le = lines.starts.get(line).map_or(text.len(), |&e| e - 1);
     let ctx_start = floor(text, f.span.start.saturating_sub(60).max(ls));
     let ctx_end = if f.span.end <= le { ceil(text, (f.span.end + 60).min(le)) } else { f.span.end };
     Hit {
@@ -532,7 +563,7 @@ pub(crate) fn report_hits(
     report: &promptsieve::Report,
     show_secrets: bool,
 ) -> Vec<Hit> {
-    let starts = line_starts(text);
+    let lines = Lines::new(text);
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     report
         .findings
@@ -542,7 +573,7 @@ pub(crate) fn report_hits(
             let nth = seen.entry((f.rule.clone(), matched.to_string())).or_insert(0);
             let fp = fingerprint(path, &f.rule, matched, *nth);
             *nth += 1;
-            make_hit(path, text, &starts, f, fp, show_secrets)
+            make_hit(path, &lines, f, fp, show_secrets)
         })
         .collect()
 }
@@ -808,10 +839,37 @@ mod tests {
     #[test]
     fn lines_and_columns_count_code_points() {
         let t = "ab\nhé x\n";
-        let s = line_starts(t);
-        assert_eq!(locate(t, &s, 0), (1, 1));
-        assert_eq!(locate(t, &s, t.find('x').unwrap()), (2, 4));
-        assert_eq!(line_text(t, &s, 2), "hé x");
-        assert_eq!(line_text(t, &s, 0), "");
+        let l = Lines::new(t);
+        assert_eq!(l.locate(0), (1, 1));
+        assert_eq!(l.locate(t.find('x').unwrap()), (2, 4));
+        assert_eq!(l.line(2), "hé x");
+        assert_eq!(l.line(0), "");
+    }
+
+    #[test]
+    fn columns_counted_onwards_match_columns_counted_afresh() {
+        // Positions in and out of order, across lines and multibyte
+        // characters: the cursor must give what counting from the line's
+        // start gives.
+        let t = "é a ö b\nxyz é 𝄞 q r\n\nlast line é";
+        let l = Lines::new(t);
+        let fresh = |pos: usize| {
+            let ls = t[..pos].rfind('\n').map_or(0, |i| i + 1);
+            (t[..pos].matches('\n').count() + 1, t[ls..pos].chars().count() + 1)
+        };
+        let mut ps: Vec<usize> = (0..=t.len()).filter(|&i| t.is_char_boundary(i)).collect();
+        let n = ps.len();
+        let shuffled: Vec<usize> = (0..n).map(|k| ps[(k * 7) % n]).collect();
+        ps.extend(shuffled);
+        for p in ps {
+            assert_eq!(l.locate(p), fresh(p), "at {p}");
+        }
+    }
+
+    #[test]
+    fn inline_markers_are_read_from_the_marked_lines_only() {
+        let t = "a\nkey = 1 # promptsieve:allow\nb\nc";
+        let l = Lines::new(t);
+        assert_eq!(l.marked, [2]);
     }
 }
