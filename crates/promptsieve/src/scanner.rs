@@ -972,28 +972,53 @@ fn merge(
     // over a span at least as wide and as strong, adds nothing a reader needs: risk counts
     // overlapping evidence once anyway.
     let grammar = |h: &Hit| engine.rules[h.rule as usize].kind == "grammar";
+    // `merged` is sorted by rule, and one rule's spans are disjoint: per
+    // rule, the one span that could hold a grammar match is found by a
+    // binary search (hostile inputs hold thousands of matches).
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, h) in merged.iter().enumerate() {
+        match groups.last_mut() {
+            Some(g) if merged[g.start].rule == h.rule => g.end = i + 1,
+            _ => groups.push(i..i + 1),
+        }
+    }
+    groups.retain(|g| !grammar(&merged[g.start]));
     let covered: Vec<bool> = merged
         .iter()
         .map(|h| {
             !every_rule
                 && grammar(h)
-                && merged.iter().any(|o| {
-                    !grammar(o)
-                        && engine.rules[o.rule as usize].category == engine.rules[h.rule as usize].category
-                        && o.start <= h.start
-                        && h.end <= o.end
-                        && o.score >= h.score
+                && groups.iter().any(|g| {
+                    let rule = &merged[g.clone()];
+                    if engine.rules[rule[0].rule as usize].category != engine.rules[h.rule as usize].category
+                    {
+                        return false;
+                    }
+                    let i = rule.partition_point(|o| o.start <= h.start);
+                    i > 0 && h.end <= rule[i - 1].end && rule[i - 1].score >= h.score
                 })
         })
         .collect();
     let mut keep = covered.iter().map(|c| !c);
     merged.retain(|_| keep.next().unwrap_or(true));
     // A merged attack finding is only mentioned when no hit of its rule
-    // inside it was meant.
+    // inside it was meant. The meant hits sorted by (rule, start), with the
+    // running maximum of their ends within each rule: one binary search
+    // per finding.
+    meant.sort_unstable_by_key(|&(r, s, e, _)| (r, s, e));
+    let mut reach = Vec::with_capacity(meant.len());
+    for (i, &(r, _, e, _)) in meant.iter().enumerate() {
+        let before = if i > 0 && meant[i - 1].0 == r { reach[i - 1] } else { 0 };
+        reach.push(e.max(before));
+    }
+    let was_meant = |h: &Hit| {
+        let i = meant.partition_point(|&(r, s, _, _)| (r, s) < (h.rule, h.end));
+        i > 0 && meant[i - 1].0 == h.rule && reach[i - 1] > h.start
+    };
     let mentioned: Mentioned = merged
         .iter()
         .filter(|h| engine.rules[h.rule as usize].category.is_attack())
-        .filter(|h| !meant.iter().any(|&(r, s, e, _)| r == h.rule && s < h.end && h.start < e))
+        .filter(|h| !was_meant(h))
         .map(|h| (engine.rules[h.rule as usize].id.clone(), Span::new(h.start, h.end)))
         .collect();
     let mut findings: Vec<Finding> = merged
@@ -1136,7 +1161,9 @@ fn risk(findings: &[Finding], mentioned: &[(String, Span)], engine: &Engine) -> 
     // page that quotes five attacks is no more an attack than one quoting
     // one.
     const MENTIONED: &str = "\0mentioned";
-    let is_mentioned = |f: &Finding| mentioned.iter().any(|(r, sp)| *r == f.rule && *sp == f.span);
+    let mut sorted: Vec<(&str, Span)> = mentioned.iter().map(|(r, sp)| (r.as_str(), *sp)).collect();
+    sorted.sort_unstable();
+    let is_mentioned = |f: &Finding| sorted.binary_search(&(f.rule.as_str(), f.span)).is_ok();
     // The learned scorer reads the whole text: its finding is a separate
     // signal, not one more reading of the words the rules matched.
     let mut attacks: Vec<&Finding> =

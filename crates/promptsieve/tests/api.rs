@@ -411,3 +411,29 @@ fn spaced_letters_without_word_gaps_are_segmented() {
     assert_eq!(f.span.start, 0, "the span starts on the original text's first letter");
     assert!(!s.scan("T h e w e a t h e r i s n i c e t o d a y").flagged);
 }
+
+#[test]
+fn long_repetitions_of_hostile_units_are_reported_whole() {
+    // Thousands of findings in one text: every one is reported, none is
+    // lost or merged across units. (These inputs once took the merge step,
+    // the name tagger and the risk sum time quadratic in their findings;
+    // at this size a regression shows as a suite that stalls.)
+    let s = Scanner::new();
+    let units = [
+        ("a\u{200B}", "invisible-zero-width"),
+        ("\u{202E}\u{2066}abc\u{2069}\u{202C} ", "invisible-bidi"),
+        ("mail a.b@example.com now ", "pii-email"),
+    ];
+    for (unit, rule) in units {
+        let count = |n: usize| {
+            let text = unit.repeat(n);
+            s.scan(&text).findings.iter().filter(|f| f.rule == rule).count()
+        };
+        let (few, many) = (count(10), count(20_000));
+        assert!(few > 0, "{rule}: no finding in {unit:?}");
+        assert_eq!(many, few * 2_000, "{rule}");
+    }
+    let names = "Anna Maria John Smith, ".repeat(20_000);
+    let persons = s.scan(&names).findings.iter().filter(|f| f.entity.as_deref() == Some("PERSON")).count();
+    assert!(persons >= 20_000, "{persons}");
+}
