@@ -174,7 +174,10 @@ impl Scanner {
 
     fn output_stream(&self, py: Python<'_>, context: String) -> PyResult<OutputStream> {
         let ctx = ps::OutputContext::from_json(&context).map_err(|e| build_error(py, &e))?;
-        Ok(OutputStream { inner: ps::OutputStream::new(self.engine.scanner(), &ctx) })
+        Ok(OutputStream {
+            inner: ps::OutputStream::new(self.engine.scanner(), &ctx),
+            cursor: ps::OffsetCursor::new(Unit::CodePoints),
+        })
     }
 
     /// Seconds per native `scan` of `text` over `iterations` calls, timed in
@@ -292,6 +295,8 @@ impl StreamRestorer {
 #[pyclass(module = "promptsieve._native")]
 struct OutputStream {
     inner: ps::OutputStream,
+    /// Converts new findings' spans (see `bind::stream_report_data`).
+    cursor: ps::OffsetCursor,
 }
 
 #[pymethods]
@@ -299,11 +304,11 @@ impl OutputStream {
     /// New findings as a JSON report (`risk` of the window), spans in code
     /// points of the reply so far.
     fn push(&mut self, py: Python<'_>, chunk: String) -> PyResult<String> {
-        let inner = &mut self.inner;
+        let (inner, cursor) = (&mut self.inner, &mut self.cursor);
         detached(py, move || {
             let findings = inner.push(&chunk);
             let report = ps::Report { risk: 0.0, flagged: inner.should_stop(), findings };
-            serde_json::to_string(&bind::report_data(&report, inner.text(), Unit::CodePoints))
+            serde_json::to_string(&bind::stream_report_data(&report, inner.text(), cursor))
                 .unwrap_or_else(|e| unreachable!("{e}"))
         })
     }

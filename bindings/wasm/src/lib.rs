@@ -99,7 +99,10 @@ impl NativeScanner {
     #[wasm_bindgen(js_name = outputStream)]
     pub fn output_stream(&self, context: &str) -> Result<NativeOutputStream, JsValue> {
         let ctx = ps::OutputContext::from_json(context).map_err(|e| js_error(&e))?;
-        Ok(NativeOutputStream { inner: ps::OutputStream::new(self.engine.scanner(), &ctx) })
+        Ok(NativeOutputStream {
+            inner: ps::OutputStream::new(self.engine.scanner(), &ctx),
+            cursor: ps::OffsetCursor::new(Unit::Utf16),
+        })
     }
 }
 
@@ -178,6 +181,8 @@ impl NativeRestorer {
 #[wasm_bindgen]
 pub struct NativeOutputStream {
     inner: ps::OutputStream,
+    /// Converts new findings' spans (see `bind::stream_report_data`).
+    cursor: ps::OffsetCursor,
 }
 
 #[wasm_bindgen]
@@ -186,7 +191,7 @@ impl NativeOutputStream {
     pub fn push(&mut self, chunk: &str) -> String {
         let findings = self.inner.push(chunk);
         let report = ps::Report { risk: 0.0, flagged: self.inner.should_stop(), findings };
-        json(&bind::report_data(&report, self.inner.text(), Unit::Utf16))
+        json(&bind::stream_report_data(&report, self.inner.text(), &mut self.cursor))
     }
 
     #[wasm_bindgen(js_name = shouldStop)]

@@ -156,6 +156,17 @@ pub struct MessagesDecisionData {
 /// Converts a report's byte spans into `unit`.
 pub fn report_data(report: &Report, text: &str, unit: Unit) -> ReportData {
     let o = Offsets::new(text, unit);
+    report_data_by(report, text, |b| o.at(b))
+}
+
+/// [`report_data`] for a stream's new findings: spans converted by the
+/// stream's own cursor, which counts only the text since the last ones
+/// (a table of the whole reply per chunk would make a stream quadratic).
+pub fn stream_report_data(report: &Report, text: &str, cursor: &mut crate::OffsetCursor) -> ReportData {
+    report_data_by(report, text, |b| cursor.at(text, b))
+}
+
+fn report_data_by(report: &Report, text: &str, mut at: impl FnMut(usize) -> usize) -> ReportData {
     ReportData {
         risk: report.risk,
         flagged: report.flagged,
@@ -166,8 +177,8 @@ pub fn report_data(report: &Report, text: &str, unit: Unit) -> ReportData {
                 rule: f.rule.clone(),
                 category: f.category,
                 entity: f.entity.clone(),
-                start: o.at(f.span.start),
-                end: o.at(f.span.end),
+                start: at(f.span.start),
+                end: at(f.span.end),
                 score: f.score,
                 text: text[f.span.range()].to_string(),
                 detail: f.detail.clone(),

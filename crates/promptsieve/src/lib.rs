@@ -153,7 +153,7 @@ pub use config::{CheckOptions, PackSource, ScannerConfig, Target};
 pub use error::BuildError;
 pub use finding::{Category, Finding, Report, Severity, Source, Span};
 pub use messages::{MessageDecision, MessageReplacement, MessagesDecision, RedactedMessages};
-pub use offsets::{Offsets, Unit};
+pub use offsets::{OffsetCursor, Offsets, Unit};
 pub use output::{Audit, OutputContext};
 pub use pack::RulePack;
 pub use redact::{RedactOptions, Redacted, Replacement, Strategy, Vault, VaultEntry};

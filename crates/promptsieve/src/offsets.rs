@@ -97,6 +97,56 @@ impl<'a> Offsets<'a> {
     }
 }
 
+/// Converts byte offsets of a growing string (a streamed reply) into a
+/// [`Unit`], counting only the text between the last offset converted and
+/// the next: a stream's new findings lie near its end, so converting them
+/// costs their distance from the last ones, not the whole reply each time.
+///
+/// # Example
+///
+/// ```
+/// use promptsieve::{OffsetCursor, Unit};
+/// let mut c = OffsetCursor::new(Unit::Utf16);
+/// let mut reply = String::from("😀 a");
+/// assert_eq!(c.at(&reply, 5), 3);
+/// reply.push_str("😀 b");
+/// assert_eq!(c.at(&reply, 10), 6);
+/// assert_eq!(c.at(&reply, 4), 2);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct OffsetCursor {
+    unit: Unit,
+    /// The last byte offset converted and its offset in `unit`.
+    byte: usize,
+    units: usize,
+}
+
+impl OffsetCursor {
+    /// A cursor at the start of the text.
+    pub fn new(unit: Unit) -> OffsetCursor {
+        OffsetCursor { unit, byte: 0, units: 0 }
+    }
+
+    /// The offset, in this cursor's unit, of byte offset `byte` of `text`
+    /// (a char boundary; past the end counts as the end). `text` must only
+    /// have grown since the last call: its start is not read again.
+    pub fn at(&mut self, text: &str, byte: usize) -> usize {
+        let byte = byte.min(text.len());
+        if self.unit == Unit::Utf8 {
+            return byte;
+        }
+        let o = Offsets { text, unit: self.unit, blocks: Vec::new() };
+        let b = text.as_bytes();
+        if byte >= self.byte {
+            self.units += o.count(&b[self.byte..byte]);
+        } else {
+            self.units -= o.count(&b[byte..self.byte]);
+        }
+        self.byte = byte;
+        self.units
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +163,20 @@ mod tests {
             }
             assert_eq!(cp.at(t.len()), t.chars().count());
             assert_eq!(u16.at(t.len()), t.encode_utf16().count());
+        }
+    }
+
+    #[test]
+    fn a_cursor_agrees_with_the_table_in_any_order() {
+        let t = "aé😀 x".repeat(30);
+        for unit in [Unit::Utf8, Unit::CodePoints, Unit::Utf16] {
+            let table = Offsets::new(&t, unit);
+            let mut c = OffsetCursor::new(unit);
+            let bounds: Vec<usize> = (0..=t.len()).filter(|&i| t.is_char_boundary(i)).collect();
+            for k in 0..bounds.len() * 2 {
+                let b = bounds[(k * 37) % bounds.len()];
+                assert_eq!(c.at(&t, b), table.at(b), "{unit:?} at {b}");
+            }
         }
     }
 }

@@ -188,6 +188,10 @@ pub struct OutputStream {
     /// Bytes of `text` already covered by a window scan.
     scanned: usize,
     findings: Vec<Finding>,
+    /// Indices of the findings that reach past the last window's start:
+    /// only those can overlap what the next window finds (checking all
+    /// would make a long stream quadratic).
+    live: Vec<usize>,
     flagged: bool,
 }
 
@@ -214,6 +218,7 @@ impl OutputStream {
             text: String::new(),
             scanned: 0,
             findings: Vec::new(),
+            live: Vec::new(),
             flagged: false,
         }
     }
@@ -316,10 +321,16 @@ impl OutputStream {
         let report = self.scanner.scan_output(window, &self.ctx);
         self.flagged |= report.flagged;
         self.scanned = end;
+        // Window starts only move on: a finding ending before this one's
+        // start overlaps nothing found from now on.
+        let findings = &self.findings;
+        self.live.retain(|&i| findings[i].span.end > start);
         let mut fresh = Vec::new();
         for mut f in report.findings {
             f.span = crate::finding::Span::new(f.span.start + start, f.span.end + start);
-            if !self.findings.iter().any(|g| g.rule == f.rule && g.span.overlaps(f.span)) {
+            let findings = &self.findings;
+            if !self.live.iter().any(|&i| findings[i].rule == f.rule && findings[i].span.overlaps(f.span)) {
+                self.live.push(self.findings.len());
                 self.findings.push(f.clone());
                 fresh.push(f);
             }
