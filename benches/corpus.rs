@@ -158,6 +158,15 @@ pub fn hostile() -> Vec<(&'static str, String)> {
         s.push_str(&capitalised(rng.pick(list)));
         s.push(' ');
     });
+    // Many findings in one text: every step after matching (merging,
+    // the name tagger's margins, the risk sum, line and column numbers)
+    // must stay linear in their count.
+    let name_list = fill(n, |s| {
+        s.push_str(&capitalised(rng.pick(&first_names)));
+        s.push(' ');
+        s.push_str(&capitalised(rng.pick(&last_names)));
+        s.push_str(", ");
+    });
     vec![
         ("one-char", "a".repeat(n)),
         ("digits", digits),
@@ -168,6 +177,10 @@ pub fn hostile() -> Vec<(&'static str, String)> {
         ("tag-chars", tags),
         ("base64", base64),
         ("names", names),
+        ("name-list", name_list),
+        ("letter-zero-width", "a\u{200B}".repeat(n / 4)),
+        ("bidi-pairs", "\u{202E}x\u{202C} ".repeat(n / 9)),
+        ("emails", "mail a.b@example.com now ".repeat(n / 25)),
     ]
 }
 
