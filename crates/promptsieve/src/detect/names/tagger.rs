@@ -252,6 +252,7 @@ struct Buffers {
     em: Vec<[i32; 3]>,
     back: Vec<[u8; 3]>,
     labels: Vec<u8>,
+    alt: Vec<u8>,
     fwd: Vec<[i32; 3]>,
     bwd: Vec<[i32; 3]>,
     /// The first pass's labels of every window token, in order.
@@ -1227,8 +1228,16 @@ impl Model {
             em.push(e);
         }
         let best = self.viterbi(em, None, &mut b.back, &mut b.labels);
-        backward(&self.trans, em, &mut b.bwd);
-        forward(&self.start, &self.trans, em, &mut b.fwd);
+        // Most windows hold no name, and one name is cheaper to hold out by
+        // one more Viterbi run; from two names on, the two sweeps serve all.
+        let names = b.labels.iter().filter(|&&y| y == B).count();
+        if names == 0 {
+            return;
+        }
+        if names > 1 {
+            backward(&self.trans, em, &mut b.bwd);
+            forward(&self.start, &self.trans, em, &mut b.fwd);
+        }
         let mut j = 0;
         while j < len {
             if b.labels[j] != B {
@@ -1240,7 +1249,11 @@ impl Model {
                 z += 1;
             }
             // The best labelling without this name.
-            let alt = held_out(&self.start, &self.trans, &b.em, &b.fwd, &b.bwd, (j, z));
+            let alt = if names == 1 {
+                self.viterbi(&b.em, Some((j, z)), &mut b.back, &mut b.alt)
+            } else {
+                held_out(&self.start, &self.trans, &b.em, &b.fwd, &b.bwd, (j, z))
+            };
             let m = (best - alt).max(0) as f32 * self.scale;
             // A title stays outside the span.
             let mut first = j;
