@@ -386,8 +386,9 @@ impl Redacted {
     /// ```
     pub fn to_vault(&self) -> Vault {
         let mut v = Vault::new();
+        let mut seen = std::collections::HashSet::new();
         for r in self.replacements.iter().filter(|r| is_placeholder(&r.placeholder)) {
-            if !v.entries.iter().any(|e| e.placeholder == r.placeholder) {
+            if seen.insert(r.placeholder.as_str()) {
                 v.entries.push(VaultEntry {
                     entity: r.entity.clone(),
                     value: r.original.clone(),
@@ -486,6 +487,65 @@ pub(crate) fn restore_into<'a>(
 pub struct Vault {
     /// One entry per distinct value, in order of first appearance.
     entries: Vec<VaultEntry>,
+    /// Lookups over `entries`, kept up to date as they grow (not
+    /// serialised; equal for equal entries).
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", schemars(skip))]
+    index: VaultIndex,
+}
+
+/// What a redaction call looks up in a vault: the placeholder of a known
+/// value and whether a placeholder number is taken. Built once and
+/// extended with each new entry, so a conversation of thousands of
+/// messages redacted through one vault costs each call its own values,
+/// not the whole vault again.
+#[derive(Clone, Default)]
+struct VaultIndex {
+    /// Entries indexed so far: a prefix of `entries`, which only grow.
+    synced: usize,
+    /// (entity, value) → entry.
+    known: HashMap<(String, String), usize>,
+    /// Placeholder keys (`EMAIL_1`) the entries hold.
+    used: std::collections::HashSet<String>,
+    /// Per entity: a number at or under which every placeholder is taken
+    /// (the lowest free one is searched from here).
+    frontier: HashMap<String, usize>,
+}
+
+impl PartialEq for VaultIndex {
+    fn eq(&self, _: &VaultIndex) -> bool {
+        true // derived from the entries, which are compared
+    }
+}
+
+impl Eq for VaultIndex {}
+
+impl std::fmt::Debug for VaultIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VaultIndex({} entries)", self.synced)
+    }
+}
+
+impl Vault {
+    /// Brings the index up to the entries.
+    fn sync(&mut self) {
+        let ix = &mut self.index;
+        for (i, e) in self.entries.iter().enumerate().skip(ix.synced) {
+            ix.known.insert((e.entity.clone(), e.value.clone()), i);
+            ix.used.insert(key(&e.placeholder));
+        }
+        ix.synced = self.entries.len();
+    }
+
+    /// The lowest placeholder number of `entity` that no entry holds.
+    fn lowest_free(&mut self, entity: &str) -> usize {
+        let ix = &mut self.index;
+        let n = ix.frontier.entry(entity.to_string()).or_insert(1);
+        while ix.used.contains(&format!("{entity}_{n}")) {
+            *n += 1;
+        }
+        *n
+    }
 }
 
 /// One value a [`Vault`] holds.
@@ -725,40 +785,40 @@ fn sealing_cipher(key: &[u8]) -> (chacha20poly1305::ChaCha20Poly1305, [u8; 32]) 
 /// rewrite the user's own words. Linear in the input and the vault.
 struct Numberer<'v> {
     vault: &'v mut Vault,
-    known: HashMap<(String, String), String>,
-    used: std::collections::HashSet<String>,
+    /// Placeholder keys standing in this call's input.
+    in_text: std::collections::HashSet<String>,
+    /// Per entity, the last number this call handed out or tried.
     next: HashMap<String, usize>,
 }
 
 impl<'v> Numberer<'v> {
     fn new(vault: &'v mut Vault, text: &str) -> Numberer<'v> {
-        let known = vault
-            .entries
-            .iter()
-            .map(|e| ((e.entity.clone(), e.value.clone()), e.placeholder.clone()))
-            .collect();
-        let mut used: std::collections::HashSet<String> =
-            vault.entries.iter().map(|e| key(&e.placeholder)).collect();
-        used.extend(PLACEHOLDER.find_iter(text).map(|m| key(m.as_str())));
-        Numberer { vault, known, used, next: HashMap::new() }
+        vault.sync();
+        let in_text = PLACEHOLDER.find_iter(text).map(|m| key(m.as_str())).collect();
+        Numberer { vault, in_text, next: HashMap::new() }
     }
 
     fn placeholder(&mut self, entity: &str, value: &str) -> String {
-        if let Some(p) = self.known.get(&(entity.to_string(), value.to_string())) {
-            return p.clone();
+        if let Some(&i) = self.vault.index.known.get(&(entity.to_string(), value.to_string())) {
+            return self.vault.entries[i].placeholder.clone();
         }
-        let n = self.next.entry(entity.to_string()).or_insert(1);
-        while self.used.contains(&format!("{entity}_{n}")) {
-            *n += 1;
+        let mut n = match self.next.get(entity) {
+            Some(&n) => n,
+            None => self.vault.lowest_free(entity),
+        };
+        while self.vault.index.used.contains(&format!("{entity}_{n}"))
+            || self.in_text.contains(&format!("{entity}_{n}"))
+        {
+            n += 1;
         }
+        self.next.insert(entity.to_string(), n);
         let p = format!("[{entity}_{n}]");
-        self.used.insert(format!("{entity}_{n}"));
-        self.known.insert((entity.to_string(), value.to_string()), p.clone());
         self.vault.entries.push(VaultEntry {
             entity: entity.to_string(),
             value: value.to_string(),
             placeholder: p.clone(),
         });
+        self.vault.sync();
         p
     }
 }
