@@ -399,9 +399,14 @@ impl<'t> Lines<'t> {
         Lines { text, starts, marked, at: std::cell::Cell::new((0, 1, 1)) }
     }
 
+    /// The 1-based line of byte `pos`.
+    fn line_of(&self, pos: usize) -> usize {
+        self.starts.partition_point(|&s| s <= pos)
+    }
+
     /// 1-based line and column (in code points) of byte `pos`.
     fn locate(&self, pos: usize) -> (usize, usize) {
-        let line = self.starts.partition_point(|&s| s <= pos);
+        let line = self.line_of(pos);
         let ls = self.starts[line - 1];
         let (at, at_line, at_col) = self.at.get();
         let col = if at_line == line && at <= pos {
@@ -503,7 +508,7 @@ fn hits(
         let nth = seen.entry((f.rule.clone(), matched.to_string())).or_insert(0);
         let fp = fingerprint(path, &f.rule, matched, *nth);
         *nth += 1;
-        let line = lines.starts.partition_point(|&s| s <= f.span.start);
+        let line = lines.line_of(f.span.start);
         if added.is_some_and(|r| !r.iter().any(|&(a, b)| (a..=b).contains(&line))) {
             continue;
         }

@@ -59,22 +59,9 @@ impl<'a> Offsets<'a> {
         let mut n = 0;
         for chunk in text.as_bytes().chunks(BLOCK) {
             o.blocks.push(n);
-            n += o.count(chunk);
+            n += units(unit, chunk);
         }
         o
-    }
-
-    /// Units in `bytes`, a run of the text starting on a char boundary.
-    fn count(&self, bytes: &[u8]) -> usize {
-        match self.unit {
-            Unit::Utf8 => bytes.len(),
-            // Every non-continuation byte starts a code point; four-byte
-            // sequences (lead byte 0xF0..) are two UTF-16 units.
-            Unit::CodePoints => bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count(),
-            Unit::Utf16 => {
-                bytes.iter().map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0)).sum()
-            }
-        }
     }
 
     /// The offset, in this converter's unit, of byte offset `byte` (a char
@@ -93,7 +80,18 @@ impl<'a> Offsets<'a> {
         }
         let block = (byte / BLOCK).min(self.blocks.len().saturating_sub(1));
         let base = self.blocks.get(block).copied().unwrap_or(0);
-        base + self.count(&self.text.as_bytes()[block * BLOCK..byte])
+        base + units(self.unit, &self.text.as_bytes()[block * BLOCK..byte])
+    }
+}
+
+/// Units of `unit` in `bytes`, a run of a text starting on a char boundary.
+fn units(unit: Unit, bytes: &[u8]) -> usize {
+    match unit {
+        Unit::Utf8 => bytes.len(),
+        // Every non-continuation byte starts a code point; four-byte
+        // sequences (lead byte 0xF0..) are two UTF-16 units.
+        Unit::CodePoints => bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count(),
+        Unit::Utf16 => bytes.iter().map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0)).sum(),
     }
 }
 
@@ -135,12 +133,11 @@ impl OffsetCursor {
         if self.unit == Unit::Utf8 {
             return byte;
         }
-        let o = Offsets { text, unit: self.unit, blocks: Vec::new() };
         let b = text.as_bytes();
         if byte >= self.byte {
-            self.units += o.count(&b[self.byte..byte]);
+            self.units += units(self.unit, &b[self.byte..byte]);
         } else {
-            self.units -= o.count(&b[byte..self.byte]);
+            self.units -= units(self.unit, &b[byte..self.byte]);
         }
         self.byte = byte;
         self.units

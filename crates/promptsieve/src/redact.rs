@@ -780,9 +780,10 @@ fn sealing_cipher(key: &[u8]) -> (chacha20poly1305::ChaCha20Poly1305, [u8; 32]) 
 }
 
 /// Hands out placeholders for one redaction call: existing vault entries
-/// are found by hash, and numbers whose placeholder already stands in the
-/// input (say a column named `EMAIL_1`) are skipped, so `restore` cannot
-/// rewrite the user's own words. Linear in the input and the vault.
+/// are found through the vault's index, and numbers whose placeholder
+/// already stands in the input (say a column named `EMAIL_1`) are skipped,
+/// so `restore` cannot rewrite the user's own words. Linear in the input
+/// and the entries the call adds (the index is built once per vault).
 struct Numberer<'v> {
     vault: &'v mut Vault,
     /// Placeholder keys standing in this call's input.
